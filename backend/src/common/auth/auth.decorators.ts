@@ -1,0 +1,16 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import type { AuthUser } from './auth-user';
+
+export const IS_PUBLIC = 'auth:isPublic';
+export const REQUIRED_ROLES = 'auth:roles';
+
+/** Opens a route to anonymous callers. */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/** Restricts a route to callers holding every listed role (403 FORBIDDEN otherwise). */
+export const Roles = (...roles: string[]) => SetMetadata(REQUIRED_ROLES, roles);
+
+/** The verified caller (`request.user`). */
+export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthUser => {
+  return ctx.switchToHttp().getRequest<{ user: AuthUser }>().user;
+});

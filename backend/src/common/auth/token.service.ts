@@ -1,0 +1,40 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { AuthUser } from './auth-user';
+
+interface Claims {
+  sub?: unknown;
+  roles?: unknown;
+  exp?: number;
+}
+
+/** Verifies and mints HS256 tokens with the configured secret (HTTP and Socket.io share it). */
+@Injectable()
+export class TokenService {
+  constructor(
+    private readonly jwt: JwtService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Returns the user of a valid token, or null for a missing, malformed, expired or badly signed one. */
+  async verify(token: string | undefined): Promise<AuthUser | null> {
+    if (!token) return null;
+    try {
+      const claims = await this.jwt.verifyAsync<Claims>(token, {
+        secret: this.config.JWT_SECRET,
+        algorithms: ['HS256'],
+      });
+      if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 255) return null;
+      const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
+      return { userId: claims.sub, roles, exp: claims.exp };
+    } catch {
+      return null;
+    }
+  }
+
+  sign(userId: string, roles: string[] = [], expiresInSeconds = 12 * 3600): string {
+    return this.jwt.sign({ sub: userId, roles }, { secret: this.config.JWT_SECRET, algorithm: 'HS256', expiresIn: expiresInSeconds });
+  }
+}

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+export const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-change-me';
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** `<count>/<seconds>`, e.g. `10/3600`. */
+const ratePolicy = z
+  .string()
+  .regex(/^\d+\/\d+$/, 'must look like <count>/<seconds>, e.g. 10/3600')
+  .transform((value) => {
+    const [limit, seconds] = value.split('/').map(Number);
+    return { limit, windowMs: seconds * 1000 };
+  })
+  .refine((p) => p.limit >= 1 && p.windowMs >= 1000, 'count and seconds must be at least 1');
+
+export type RatePolicyValue = { limit: number; windowMs: number };
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: intFrom(0, 65535).default(3000),
+    DATABASE_URL: z
+      .string()
+      .regex(/^(file:|postgres(ql)?:\/\/)/, 'must start with file: or postgresql://')
+      .default('file:./data/app.db'),
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis://').optional(),
+    JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+    LOG_DIR: z.string().min(1).default('logs'),
+    LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+    LOG_CONSOLE: z.enum(['true', 'false']).default('true'),
+    MAX_BATCH_ITEMS: intFrom(1, 10_000_000).default(10_000),
+    MAX_BODY_BYTES: intFrom(1024, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
+    BATCH_CHUNK_SIZE: intFrom(1, 500).default(100),
+    BATCH_CHUNK_DELAY_MS: intFrom(0, 60_000).default(0),
+    BATCH_LEASE_MS: intFrom(1000, 3_600_000).default(30_000),
+    BATCH_RETRY_BASE_MS: intFrom(0, 3_600_000).default(2000),
+    BATCH_RETENTION_DAYS: intFrom(1, 3650).default(30),
+    BATCH_WORKERS: intFrom(0, 32).default(1),
+    BATCH_POLL_MS: intFrom(10, 60_000).default(200),
+    PROGRESS_INTERVAL_MS: intFrom(0, 60_000).default(250),
+    FEATURE_FLAG_CACHE_MS: intFrom(0, 3_600_000).default(5000),
+    TRUST_PROXY_HOPS: intFrom(0, 32).default(0),
+    SHUTDOWN_TIMEOUT_MS: intFrom(0, 600_000).default(10_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && (!env.JWT_SECRET || env.JWT_SECRET === DEV_JWT_SECRET)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_SECRET'],
+        message: 'must be set to a private value when NODE_ENV=production (the development default is refused)',
+      });
+    }
+  });
+
+/** Named policies of the database-backed limiter with their defaults (count per window). */
+export const RATE_LIMIT_DEFAULTS = {
+  BATCH_OPERATIONS: '10/3600',
+  BATCH_ITEM_PROCESSING: '100000/3600',
+  GENERAL: '1000/3600',
+  AUTH: '5/900',
+  FILE_UPLOAD: '10/3600',
+  EXPORT: '20/3600',
+  SEARCH: '300/60',
+  SOCKET_EVENTS: '120/60',
+  THROTTLE_DEFAULT: '100/60',
+  THROTTLE_AUTH: '5/900',
+  THROTTLE_UPLOAD: '10/3600',
+} as const;
+
+export type RatePolicyName = keyof typeof RATE_LIMIT_DEFAULTS;
+
+export type AppConfig = Omit<z.infer<typeof schema>, 'JWT_SECRET'> & {
+  JWT_SECRET: string;
+  rateLimits: Record<RatePolicyName, RatePolicyValue>;
+};
+
+export class ConfigValidationError extends Error {}
+
+/**
+ * Parses and validates the environment once. Throws a ConfigValidationError that names
+ * every offending variable; nothing starts with a bad configuration.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const problems: string[] = [];
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+  }
+  const rateLimits = {} as Record<RatePolicyName, RatePolicyValue>;
+  for (const [name, fallback] of Object.entries(RATE_LIMIT_DEFAULTS) as [RatePolicyName, string][]) {
+    const key = `RATE_LIMIT_${name}`;
+    const result = ratePolicy.safeParse(env[key] ?? fallback);
+    if (result.success) rateLimits[name] = result.data;
+    else problems.push(`${key}: ${result.error.issues[0].message}`);
+  }
+  if (problems.length > 0 || !parsed.success) {
+    throw new ConfigValidationError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return { ...parsed.data, JWT_SECRET: parsed.data.JWT_SECRET ?? DEV_JWT_SECRET, rateLimits };
+}

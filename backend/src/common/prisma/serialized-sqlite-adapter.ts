@@ -1,0 +1,80 @@
+import type {
+  IsolationLevel,
+  SqlDriverAdapter,
+  SqlDriverAdapterFactory,
+  SqlQuery,
+  Transaction,
+} from '@prisma/driver-adapter-utils';
+
+/** A FIFO lock; `run` holds it for the duration of one async call. */
+class Lock {
+  private tail: Promise<void> = Promise.resolve();
+
+  acquire(): Promise<() => void> {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const ready = this.tail.then(() => release);
+    this.tail = this.tail.then(() => held);
+    return ready;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const release = await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+/**
+ * Wraps the better-sqlite3 adapter, which shares one connection between transactions
+ * and plain queries: without this, a query issued by another request while an
+ * interactive transaction awaits would run inside that transaction (reading its
+ * uncommitted rows, or being rolled back with it). Here every statement outside a
+ * transaction waits for the open transaction to finish, and transactions start with
+ * BEGIN IMMEDIATE so a read-then-write transaction can never fail with SQLITE_BUSY
+ * when several processes share the file (busy_timeout applies to the lock instead).
+ */
+export class SerializedSqliteAdapterFactory implements SqlDriverAdapterFactory {
+  readonly provider = 'sqlite' as const;
+  readonly adapterName: string;
+
+  constructor(private readonly inner: SqlDriverAdapterFactory) {
+    this.adapterName = inner.adapterName;
+  }
+
+  async connect(): Promise<SqlDriverAdapter> {
+    const adapter = await this.inner.connect();
+    const lock = new Lock();
+    const begin: SqlQuery = { sql: 'BEGIN IMMEDIATE', args: [], argTypes: [] };
+    return {
+      provider: adapter.provider,
+      adapterName: adapter.adapterName,
+      queryRaw: (query) => lock.run(() => adapter.queryRaw(query)),
+      executeRaw: (query) => lock.run(() => adapter.executeRaw(query)),
+      executeScript: (script) => lock.run(() => adapter.executeScript(script)),
+      getConnectionInfo: adapter.getConnectionInfo?.bind(adapter),
+      dispose: () => lock.run(() => adapter.dispose()),
+      startTransaction: async (_isolation?: IsolationLevel): Promise<Transaction> => {
+        const release = await lock.acquire();
+        try {
+          await adapter.executeRaw(begin);
+        } catch (error) {
+          release();
+          throw error;
+        }
+        return {
+          provider: adapter.provider,
+          adapterName: adapter.adapterName,
+          options: { usePhantomQuery: false },
+          queryRaw: (query) => adapter.queryRaw(query),
+          executeRaw: (query) => adapter.executeRaw(query),
+          commit: async () => release(),
+          rollback: async () => release(),
+        };
+      },
+    };
+  }
+}

@@ -1,0 +1,39 @@
+import { ExecutionContext, Global, Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { THROTTLER_OPT_IN } from './rate-limit.decorator';
+import { RateLimitGuard } from './rate-limit.guard';
+import { RateLimitRepository } from './rate-limit.repository';
+import { RateLimitingService } from './rate-limiting.service';
+import { UserThrottlerGuard } from './user-throttler.guard';
+
+/** `auth` and `upload` apply only to routes that opt in with @UseThrottlers(). */
+const optedIn = (name: string) => (ctx: ExecutionContext) => {
+  const names = [ctx.getHandler(), ctx.getClass()].flatMap(
+    (target) => (Reflect.getMetadata(THROTTLER_OPT_IN, target) as string[] | undefined) ?? [],
+  );
+  return !names.includes(name);
+};
+
+@Global()
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => {
+        const { THROTTLE_DEFAULT, THROTTLE_AUTH, THROTTLE_UPLOAD } = config.rateLimits;
+        return {
+          throttlers: [
+            { name: 'default', limit: THROTTLE_DEFAULT.limit, ttl: THROTTLE_DEFAULT.windowMs },
+            { name: 'auth', limit: THROTTLE_AUTH.limit, ttl: THROTTLE_AUTH.windowMs, skipIf: optedIn('auth') },
+            { name: 'upload', limit: THROTTLE_UPLOAD.limit, ttl: THROTTLE_UPLOAD.windowMs, skipIf: optedIn('upload') },
+          ],
+        };
+      },
+    }),
+  ],
+  providers: [RateLimitRepository, RateLimitingService, RateLimitGuard, UserThrottlerGuard],
+  exports: [RateLimitingService, RateLimitGuard, UserThrottlerGuard],
+})
+export class RateLimitModule {}

@@ -1,0 +1,104 @@
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Clock } from '../clock/clock';
+import { AppConfig, RatePolicyName } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { AppLogger } from '../logger/app-logger';
+import { PrismaService } from '../prisma/prisma.service';
+import { PolicyState } from './rate-limit-headers';
+import { RateLimitRepository, WindowHit } from './rate-limit.repository';
+
+export interface RateLimitDecision {
+  allowed: boolean;
+  states: PolicyState[];
+  violated: PolicyState[];
+}
+
+class Refused extends Error {}
+
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * Named fixed-window policies stored in the database, so every process sharing the
+ * database shares the limits. Policies come from config (`RATE_LIMIT_<NAME>`).
+ */
+@Injectable()
+export class RateLimitingService implements OnModuleInit, OnModuleDestroy {
+  private sweeper?: NodeJS.Timeout;
+  private readonly logger: AppLogger;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly repository: RateLimitRepository,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    logger: AppLogger,
+  ) {
+    this.logger = logger.forContext(RateLimitingService.name);
+  }
+
+  onModuleInit(): void {
+    this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /**
+   * Charges `identifier` for each policy, all or nothing: when any policy would be
+   * exceeded, the transaction rolls back and no counter moves.
+   */
+  async consume(identifier: string, charges: { policy: RatePolicyName; cost: number }[]): Promise<RateLimitDecision> {
+    const now = this.clock.now();
+    const hits = charges.map(({ policy, cost }) => this.hitFor(identifier, policy, cost, now));
+    const counts = new Map<string, number>();
+    const refused: WindowHit[] = hits.filter((h) => h.cost > h.limit);
+    if (refused.length === 0) {
+      try {
+        await this.prisma.$transaction(async (tx) => {
+          for (const hit of hits) {
+            const count = await this.repository.tryConsume(tx, hit);
+            if (count === null) refused.push(hit);
+            else counts.set(hit.policy, count);
+          }
+          if (refused.length > 0) throw new Refused();
+        });
+      } catch (error) {
+        if (!(error instanceof Refused)) throw error;
+      }
+    }
+    if (refused.length > 0) {
+      for (const hit of hits) counts.set(hit.policy, await this.repository.currentCount(identifier, hit.policy, hit.windowStart));
+    }
+    const states = hits.map((hit) => this.stateOf(hit, counts.get(hit.policy) ?? 0, now));
+    const violated = states.filter((s) => refused.some((r) => r.policy === s.policy));
+    return { allowed: refused.length === 0, states, violated };
+  }
+
+  async sweep(): Promise<void> {
+    try {
+      const removed = await this.repository.deleteExpired(this.clock.now());
+      if (removed > 0) this.logger.debug(`Swept ${removed} expired rate-limit windows`);
+    } catch (error) {
+      this.logger.errorWithStack('Rate-limit sweep failed', error);
+    }
+  }
+
+  private hitFor(identifier: string, policy: RatePolicyName, cost: number, now: number): WindowHit {
+    const { limit, windowMs } = this.config.rateLimits[policy];
+    const windowStart = Math.floor(now / windowMs) * windowMs;
+    return { identifier, policy, windowStart, expiresAt: windowStart + windowMs, cost, limit };
+  }
+
+  private stateOf(hit: WindowHit, count: number, now: number): PolicyState {
+    const windowMs = hit.expiresAt - hit.windowStart;
+    return {
+      policy: hit.policy,
+      limit: hit.limit,
+      remaining: Math.max(0, hit.limit - count),
+      resetSeconds: Math.max(1, Math.ceil((hit.expiresAt - now) / 1000)),
+      windowSeconds: Math.round(windowMs / 1000),
+    };
+  }
+}

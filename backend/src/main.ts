@@ -1,0 +1,28 @@
+import { ConfigValidationError, loadConfig } from './common/config/app-config';
+import { createApp } from './bootstrap';
+import { AppLogger } from './common/logger/app-logger';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigValidationError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await createApp(config);
+  const logger = app.get(AppLogger).forContext('Main');
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      // Nest's shutdown hooks stop the HTTP server and the workers; this bounds how long that may take.
+      setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS).unref();
+    });
+  }
+  await app.listen(config.PORT);
+  logger.info(`Listening on http://localhost:${config.PORT} (docs at /docs)`, { port: config.PORT });
+}
+
+void main();

@@ -1,0 +1,14 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/backend'],
+  testRegex: '\\.(spec|e2e-spec)\\.ts$',
+  transform: {
+    // Type checking is `npm run typecheck`; Jest only transpiles.
+    '^.+\\.ts$': ['ts-jest', { tsconfig: { isolatedModules: true } }],
+  },
+  globalSetup: '<rootDir>/backend/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/backend/test/support/global-teardown.ts',
+  testTimeout: 120000,
+  slowTestThreshold: 30,
+};
