@@ -32,7 +32,9 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
       transform: true,
       exceptionFactory: (errors) =>
         AppException.validation('Request validation failed', {
-          errors: errors.flatMap((e) => Object.values(e.constraints ?? { invalid: `${e.property} is invalid` })),
+          errors: errors.flatMap((e) =>
+            Object.values(e.constraints ?? { invalid: `${e.property} is invalid` }),
+          ),
         }),
     }),
   );

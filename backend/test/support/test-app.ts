@@ -21,13 +21,17 @@ export interface TestApp {
  * A real application on a real SQLite file in a temp dir, listening on a random
  * loopback port. `env` overrides configuration like the process environment would.
  */
-export async function givenApp(env: Record<string, string> = {}, db: TempDatabase = givenTempDatabase()): Promise<TestApp> {
+export async function givenApp(
+  env: Record<string, string> = {},
+  db: TempDatabase = givenTempDatabase(),
+): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: db.url,
     LOG_DIR: `${db.dir}/logs`,
     LOG_CONSOLE: 'false',
     BATCH_POLL_MS: '20',
+    RATE_LIMIT_THROTTLE_DEFAULT: '100000/60',
     ...env,
   });
   const app = await createApp(config);

@@ -27,7 +27,9 @@ export class TokenService {
         algorithms: ['HS256'],
       });
       if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 255) return null;
-      const roles = Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
+      const roles = Array.isArray(claims.roles)
+        ? claims.roles.filter((r): r is string => typeof r === 'string')
+        : [];
       return { userId: claims.sub, roles, exp: claims.exp };
     } catch {
       return null;
@@ -35,6 +37,9 @@ export class TokenService {
   }
 
   sign(userId: string, roles: string[] = [], expiresInSeconds = 12 * 3600): string {
-    return this.jwt.sign({ sub: userId, roles }, { secret: this.config.JWT_SECRET, algorithm: 'HS256', expiresIn: expiresInSeconds });
+    return this.jwt.sign(
+      { sub: userId, roles },
+      { secret: this.config.JWT_SECRET, algorithm: 'HS256', expiresIn: expiresInSeconds },
+    );
   }
 }

@@ -24,7 +24,10 @@ const schema = z
       .string()
       .regex(/^(file:|postgres(ql)?:\/\/)/, 'must start with file: or postgresql://')
       .default('file:./data/app.db'),
-    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis://').optional(),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis://')
+      .optional(),
     JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     LOG_DIR: z.string().min(1).default('logs'),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
@@ -48,7 +51,8 @@ const schema = z
       ctx.addIssue({
         code: 'custom',
         path: ['JWT_SECRET'],
-        message: 'must be set to a private value when NODE_ENV=production (the development default is refused)',
+        message:
+          'must be set to a private value when NODE_ENV=production (the development default is refused)',
       });
     }
   });

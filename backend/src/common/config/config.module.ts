@@ -12,6 +12,10 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 export class ConfigModule {
   /** Uses an already validated configuration (tests, several apps in one process). */
   static forConfig(config: AppConfig) {
-    return { module: ConfigModule, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] };
+    return {
+      module: ConfigModule,
+      providers: [{ provide: APP_CONFIG, useValue: config }],
+      exports: [APP_CONFIG],
+    };
   }
 }

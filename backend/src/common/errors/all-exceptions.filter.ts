@@ -45,11 +45,22 @@ export class AllExceptionsFilter implements ExceptionFilter {
       (res.getHeader('X-Correlation-ID') as string | undefined) ??
       RequestContext.acceptOrCreate(undefined);
     if (mapped.code === ErrorCode.Internal) {
-      this.logger.errorWithStack(`Unhandled error on ${req.method} ${req.path}`, exception, { correlationId });
+      this.logger.errorWithStack(`Unhandled error on ${req.method} ${req.path}`, exception, {
+        correlationId,
+      });
     } else if (mapped.code === ErrorCode.Unauthenticated || mapped.code === ErrorCode.Forbidden) {
-      this.logger.security('access.denied', { code: mapped.code, method: req.method, path: req.path, ip: req.ip });
+      this.logger.security('access.denied', {
+        code: mapped.code,
+        method: req.method,
+        path: req.path,
+        ip: req.ip,
+      });
     } else if (mapped.code === ErrorCode.RateLimited) {
-      this.logger.security('rate_limit.exceeded', { method: req.method, path: req.path, details: mapped.details });
+      this.logger.security('rate_limit.exceeded', {
+        method: req.method,
+        path: req.path,
+        details: mapped.details,
+      });
     }
     if (res.headersSent) return;
     for (const [name, value] of Object.entries(mapped.headers ?? {})) res.setHeader(name, value);
@@ -59,16 +70,25 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   private map(exception: unknown): Mapped {
     if (exception instanceof AppException) {
-      return { code: exception.code, message: exception.message, details: exception.details, headers: exception.headers };
+      return {
+        code: exception.code,
+        message: exception.message,
+        details: exception.details,
+        headers: exception.headers,
+      };
     }
     if (exception instanceof ThrottlerException) {
       return { code: ErrorCode.RateLimited, message: 'Too many requests, slow down' };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
-      const code = STATUS_TO_CODE[status] ?? (status >= 500 ? ErrorCode.Internal : ErrorCode.ValidationFailed);
+      const code =
+        STATUS_TO_CODE[status] ?? (status >= 500 ? ErrorCode.Internal : ErrorCode.ValidationFailed);
       const response = exception.getResponse();
-      const raw = typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
+      const raw =
+        typeof response === 'object' && response !== null
+          ? (response as { message?: unknown }).message
+          : response;
       if (code === ErrorCode.Internal) return { code, message: 'Internal server error' };
       if (Array.isArray(raw)) return { code, message: 'Request validation failed', details: { errors: raw } };
       if (code === ErrorCode.NotFound && status === 404) return { code, message: 'Route not found' };
@@ -83,7 +103,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return { code: ErrorCode.ValidationFailed, message: 'Malformed JSON body' };
     }
     if (bodyError?.status && bodyError.status >= 400 && bodyError.status < 500) {
-      return { code: STATUS_TO_CODE[bodyError.status] ?? ErrorCode.ValidationFailed, message: 'Malformed request' };
+      return {
+        code: STATUS_TO_CODE[bodyError.status] ?? ErrorCode.ValidationFailed,
+        message: 'Malformed request',
+      };
     }
     return { code: ErrorCode.Internal, message: 'Internal server error' };
   }

@@ -8,7 +8,12 @@ export interface ErrorBody {
   details?: unknown;
 }
 
-export function errorBody(code: ErrorCode, message: string, correlationId: string, details?: unknown): ErrorBody {
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  correlationId: string,
+  details?: unknown,
+): ErrorBody {
   const body: ErrorBody = { statusCode: statusOf(code), code, message, correlationId };
   if (details !== undefined) body.details = details;
   return body;

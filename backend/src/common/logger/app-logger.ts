@@ -39,7 +39,11 @@ export class AppLogger implements LoggerService {
   private readonly main: winston.Logger;
   private readonly securityLog: winston.Logger;
 
-  constructor(options: AppLoggerOptions, private readonly context?: string, shared?: AppLogger) {
+  constructor(
+    options: AppLoggerOptions,
+    private readonly context?: string,
+    shared?: AppLogger,
+  ) {
     if (shared) {
       this.main = shared.main;
       this.securityLog = shared.securityLog;
@@ -47,7 +51,14 @@ export class AppLogger implements LoggerService {
     }
     const dir = path.isAbsolute(options.logDir) ? options.logDir : path.resolve(BACKEND_DIR, options.logDir);
     const rotate = (filename: string, maxFiles: string, level?: string) =>
-      new DailyRotateFile({ dirname: dir, filename, datePattern: 'YYYY-MM-DD', maxFiles, level, format: fileFormat });
+      new DailyRotateFile({
+        dirname: dir,
+        filename,
+        datePattern: 'YYYY-MM-DD',
+        maxFiles,
+        level,
+        format: fileFormat,
+      });
     const transports: winston.transport[] = [
       rotate('application-%DATE%.log', '14d'),
       rotate('error-%DATE%.log', '14d', 'error'),

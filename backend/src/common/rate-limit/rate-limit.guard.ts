@@ -31,7 +31,10 @@ export class RateLimitGuard implements CanActivate {
     if (!specs || specs.length === 0) return true;
     const req = context.switchToHttp().getRequest<Request>();
     const res = context.switchToHttp().getResponse<Response>();
-    const charges = specs.map((s) => ({ policy: s.policy, cost: Math.max(1, Math.floor(s.cost?.(req) ?? 1)) }));
+    const charges = specs.map((s) => ({
+      policy: s.policy,
+      cost: Math.max(1, Math.floor(s.cost?.(req) ?? 1)),
+    }));
     let decision;
     try {
       decision = await this.limiter.consume(clientIdentity(req), charges);

@@ -26,8 +26,18 @@ const optedIn = (name: string) => (ctx: ExecutionContext) => {
         return {
           throttlers: [
             { name: 'default', limit: THROTTLE_DEFAULT.limit, ttl: THROTTLE_DEFAULT.windowMs },
-            { name: 'auth', limit: THROTTLE_AUTH.limit, ttl: THROTTLE_AUTH.windowMs, skipIf: optedIn('auth') },
-            { name: 'upload', limit: THROTTLE_UPLOAD.limit, ttl: THROTTLE_UPLOAD.windowMs, skipIf: optedIn('upload') },
+            {
+              name: 'auth',
+              limit: THROTTLE_AUTH.limit,
+              ttl: THROTTLE_AUTH.windowMs,
+              skipIf: optedIn('auth'),
+            },
+            {
+              name: 'upload',
+              limit: THROTTLE_UPLOAD.limit,
+              ttl: THROTTLE_UPLOAD.windowMs,
+              skipIf: optedIn('upload'),
+            },
           ],
         };
       },

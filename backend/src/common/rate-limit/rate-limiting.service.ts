@@ -49,7 +49,10 @@ export class RateLimitingService implements OnModuleInit, OnModuleDestroy {
    * Charges `identifier` for each policy, all or nothing: when any policy would be
    * exceeded, the transaction rolls back and no counter moves.
    */
-  async consume(identifier: string, charges: { policy: RatePolicyName; cost: number }[]): Promise<RateLimitDecision> {
+  async consume(
+    identifier: string,
+    charges: { policy: RatePolicyName; cost: number }[],
+  ): Promise<RateLimitDecision> {
     const now = this.clock.now();
     const hits = charges.map(({ policy, cost }) => this.hitFor(identifier, policy, cost, now));
     const counts = new Map<string, number>();
@@ -69,7 +72,8 @@ export class RateLimitingService implements OnModuleInit, OnModuleDestroy {
       }
     }
     if (refused.length > 0) {
-      for (const hit of hits) counts.set(hit.policy, await this.repository.currentCount(identifier, hit.policy, hit.windowStart));
+      for (const hit of hits)
+        counts.set(hit.policy, await this.repository.currentCount(identifier, hit.policy, hit.windowStart));
     }
     const states = hits.map((hit) => this.stateOf(hit, counts.get(hit.policy) ?? 0, now));
     const violated = states.filter((s) => refused.some((r) => r.policy === s.policy));

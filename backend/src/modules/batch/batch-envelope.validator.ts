@@ -1,0 +1,106 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '../../common/config/app-config';
+import { APP_CONFIG } from '../../common/config/config.module';
+import { AppException } from '../../common/errors/app-exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { formatIssues, OperationRegistry } from './operations/operation.registry';
+import { BatchOptions } from './batch-status';
+import {
+  createBatchSchema,
+  isPlainObject,
+  jsonDepth,
+  MAX_ITEM_BYTES,
+  MAX_JSON_DEPTH,
+  MAX_METADATA_BYTES,
+  MAX_REPORTED_ITEM_ERRORS,
+} from './dto/create-batch.schema';
+
+export interface ValidEnvelope {
+  operation: string;
+  items: Record<string, unknown>[];
+  options: BatchOptions;
+  metadata: Record<string, unknown> | null;
+}
+
+type ItemError = { index: number; errors: string[] };
+
+/** Checks a POST /batches body completely before anything is stored. */
+@Injectable()
+export class BatchEnvelopeValidator {
+  constructor(
+    private readonly registry: OperationRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  validate(body: unknown): ValidEnvelope {
+    const parsed = createBatchSchema.safeParse(body);
+    if (!parsed.success)
+      throw AppException.validation('Invalid batch request', { errors: formatIssues(parsed.error.issues) });
+    const { operation, items, options = {}, metadata = null } = parsed.data;
+    if (items.length > this.config.MAX_BATCH_ITEMS) {
+      throw new AppException(
+        ErrorCode.BatchTooLarge,
+        `A batch holds at most ${this.config.MAX_BATCH_ITEMS} items`,
+        {
+          maxItems: this.config.MAX_BATCH_ITEMS,
+          received: items.length,
+        },
+      );
+    }
+    const handler = this.registry.get(operation);
+    if (!handler) {
+      throw new AppException(ErrorCode.UnknownOperation, `Unknown operation "${operation}"`, {
+        operations: this.registry.names(),
+      });
+    }
+    if (
+      metadata !== null &&
+      (jsonDepth(metadata) > MAX_JSON_DEPTH || byteLength(metadata) > MAX_METADATA_BYTES)
+    ) {
+      throw AppException.validation('metadata is too large', {
+        errors: [`metadata must be at most ${MAX_METADATA_BYTES} bytes serialized`],
+      });
+    }
+    this.rejectItems(items.map((item, index) => ({ index, errors: shapeErrors(item) })));
+    const valid = items as Record<string, unknown>[];
+    const allowFailures = options.allowFailures ?? true;
+    if (!allowFailures) {
+      this.rejectItems(
+        valid.map((item, index) => {
+          const check = this.registry.check(handler, item);
+          return { index, errors: check.ok ? [] : check.errors };
+        }),
+      );
+    }
+    return {
+      operation,
+      items: valid,
+      options: {
+        chunkSize: options.chunkSize ?? this.config.BATCH_CHUNK_SIZE,
+        maxAttempts: options.maxAttempts ?? 3,
+        allowFailures,
+      },
+      metadata,
+    };
+  }
+
+  private rejectItems(results: ItemError[]): void {
+    const failing = results.filter((r) => r.errors.length > 0);
+    if (failing.length === 0) return;
+    throw AppException.validation(`${failing.length} item(s) are invalid`, {
+      invalidCount: failing.length,
+      items: failing.slice(0, MAX_REPORTED_ITEM_ERRORS),
+    });
+  }
+}
+
+function byteLength(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value), 'utf8');
+}
+
+function shapeErrors(item: unknown): string[] {
+  if (!isPlainObject(item)) return ['item must be a JSON object'];
+  if (jsonDepth(item) > MAX_JSON_DEPTH) return [`item must be nested at most ${MAX_JSON_DEPTH} levels deep`];
+  if (byteLength(item) > MAX_ITEM_BYTES) return [`item must be at most ${MAX_ITEM_BYTES} bytes serialized`];
+  return [];
+}

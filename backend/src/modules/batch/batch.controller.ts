@@ -1,0 +1,97 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import type { AuthUser } from '../../common/auth/auth-user';
+import { CurrentUser } from '../../common/auth/auth.decorators';
+import { RateLimit } from '../../common/rate-limit/rate-limit.decorator';
+import { RateLimitGuard } from '../../common/rate-limit/rate-limit.guard';
+import { RequireFeature, RequireFeatureGuard } from '../feature-flags/require-feature.guard';
+import { BatchService } from './batch.service';
+import { ListBatchesQuery, ListItemsQuery } from './dto/batch-query.dto';
+import { CreateBatchDoc, RetryBatchDoc } from './dto/create-batch.dto';
+
+const itemCost = (req: Request) => {
+  const items = (req.body as { items?: unknown } | undefined)?.items;
+  return Array.isArray(items) ? items.length : 1;
+};
+
+@ApiTags('batches')
+@ApiBearerAuth()
+@ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
+@ApiResponse({ status: 403, description: 'FEATURE_DISABLED (flag BATCH_OPERATIONS off for the caller)' })
+@RequireFeature('BATCH_OPERATIONS')
+@UseGuards(RequireFeatureGuard, RateLimitGuard)
+@Controller('batches')
+export class BatchController {
+  constructor(private readonly batches: BatchService) {}
+
+  @Post()
+  @RateLimit('BATCH_OPERATIONS', { policy: 'BATCH_ITEM_PROCESSING', cost: itemCost })
+  @ApiOperation({
+    summary:
+      'Submit a batch (202). Errors: 400 VALIDATION_FAILED/UNKNOWN_OPERATION, 409 IDEMPOTENCY_IN_PROGRESS, 413 BATCH_TOO_LARGE/PAYLOAD_TOO_LARGE, 422 IDEMPOTENCY_KEY_REUSED, 429 RATE_LIMITED',
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiBody({ type: CreateBatchDoc })
+  async create(
+    @CurrentUser() user: AuthUser,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { batch, replayed } = await this.batches.create(user, body, key);
+    res.status(replayed ? 200 : 202).location(`/batches/${batch.id}`);
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    return batch;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Your batches, newest first (admins may filter by userId)' })
+  list(@CurrentUser() user: AuthUser, @Query() query: ListBatchesQuery) {
+    return this.batches.list(user, query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One batch (404 NOT_FOUND if not yours)' })
+  get(@CurrentUser() user: AuthUser, @Param('id') id: string) {
+    return this.batches.get(user, id);
+  }
+
+  @Get(':id/items')
+  @ApiOperation({ summary: 'Items of a batch by position' })
+  items(@CurrentUser() user: AuthUser, @Param('id') id: string, @Query() query: ListItemsQuery) {
+    return this.batches.listItems(user, id, query);
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Cancel queued items; the chunk in flight finishes (409 INVALID_STATE if finished)',
+  })
+  cancel(@CurrentUser() user: AuthUser, @Param('id') id: string) {
+    return this.batches.cancel(user, id);
+  }
+
+  @Post(':id/pause')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Pause (409 INVALID_STATE unless pending or processing)' })
+  pause(@CurrentUser() user: AuthUser, @Param('id') id: string) {
+    return this.batches.pause(user, id);
+  }
+
+  @Post(':id/resume')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Resume a paused batch (409 INVALID_STATE otherwise)' })
+  resume(@CurrentUser() user: AuthUser, @Param('id') id: string) {
+    return this.batches.resume(user, id);
+  }
+
+  @Post(':id/retry')
+  @HttpCode(202)
+  @ApiBody({ type: RetryBatchDoc, required: false })
+  @ApiOperation({ summary: 'Queue failed items again (409 INVALID_STATE if not finished or nothing failed)' })
+  retry(@CurrentUser() user: AuthUser, @Param('id') id: string, @Body() body: unknown) {
+    return this.batches.retry(user, id, body);
+  }
+}

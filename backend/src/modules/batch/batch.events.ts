@@ -1,0 +1,20 @@
+import type { BatchView } from './batch.types';
+
+/** Internal domain events of the engine, emitted only after the transaction that caused them committed. */
+export const BatchEvent = {
+  Started: 'batch.started',
+  Progress: 'batch.progress',
+  Finished: 'batch.finished',
+} as const;
+
+export interface BatchEventPayload {
+  batch: BatchView;
+  /** Epoch ms of the commit that produced this state. */
+  committedAt: number;
+}
+
+export interface BatchEventMap {
+  [BatchEvent.Started]: BatchEventPayload;
+  [BatchEvent.Progress]: BatchEventPayload;
+  [BatchEvent.Finished]: BatchEventPayload;
+}

@@ -1,0 +1,425 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '@prisma/client';
+import { PrismaService } from '../../common/prisma/prisma.service';
+import { BatchStatus, ItemStatus } from './batch-status';
+import { rowToBatch } from './batch-row.mapper';
+import type { BatchRecord } from './batch.types';
+
+export type Db = Prisma.TransactionClient;
+
+export interface ClaimedRow {
+  id: string;
+  seq: number;
+  /** The adapter parses JSON columns; older rows or other drivers may hand back text. */
+  payload: unknown;
+  attempts: number;
+}
+
+/** One item's outcome as written by recordOutcomes. `next` is the retry time (epoch ms) for requeued items. */
+export interface OutcomeRow {
+  id: string;
+  status: ItemStatus.Success | ItemStatus.Failed | ItemStatus.Queued;
+  result?: unknown;
+  error?: string;
+  next?: number;
+}
+
+/** Target of resume: back to pending if the batch never started, else processing. */
+export const RESUMED_STATUS = 'resumed' as const;
+
+const ACTIVE = `('${BatchStatus.Pending}', '${BatchStatus.Processing}')`;
+
+/** All SQL of the batch engine. Hot-path methods are a fixed number of set-based statements per chunk. */
+@Injectable()
+export class BatchRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(fn);
+  }
+
+  async insertBatch(
+    db: Db,
+    b: {
+      id: string;
+      userId: string;
+      operation: string;
+      itemCount: number;
+      options: object;
+      metadata: unknown;
+      correlationId: string;
+    },
+  ): Promise<void> {
+    await db.batchOperation.create({
+      data: {
+        id: b.id,
+        userId: b.userId,
+        operation: b.operation,
+        itemCount: b.itemCount,
+        options: b.options,
+        metadata:
+          b.metadata === undefined || b.metadata === null
+            ? Prisma.DbNull
+            : (b.metadata as Prisma.InputJsonValue),
+        correlationId: b.correlationId,
+        status: BatchStatus.Pending,
+        sealed: false,
+      },
+    });
+  }
+
+  /** Stores one slice of items (positions firstSeq…) with a single INSERT … SELECT over a JSON array. */
+  async insertItems(
+    db: Db,
+    batchId: string,
+    firstSeq: number,
+    itemsJson: string,
+    now: Date,
+  ): Promise<number> {
+    const at = now.toISOString();
+    return db.$executeRawUnsafe(
+      `INSERT INTO "BatchJobItem" ("id", "batchId", "seq", "payload", "status", "attempts", "progress", "nextAttemptAt", "leaseExpiresAt", "createdAt", "updatedAt")
+       SELECT lower(hex(randomblob(16))), ?, ? + "key", "value", '${ItemStatus.Queued}', 0, 0, 0, 0, ?, ?
+       FROM json_each(?)`,
+      batchId,
+      firstSeq,
+      at,
+      at,
+      itemsJson,
+    );
+  }
+
+  /** Makes a fully stored batch claimable. */
+  async seal(batchId: string): Promise<void> {
+    await this.prisma.batchOperation.update({ where: { id: batchId }, data: { sealed: true } });
+  }
+
+  async deleteBatch(batchId: string): Promise<void> {
+    await this.prisma.batchOperation.deleteMany({ where: { id: batchId } });
+  }
+
+  async findById(id: string): Promise<BatchRecord | null> {
+    const rows = await this.prisma.$queryRawUnsafe<Record<string, unknown>[]>(
+      `SELECT * FROM "BatchOperation" WHERE "id" = ? AND "sealed" = 1`,
+      id,
+    );
+    return rows.length > 0 ? rowToBatch(rows[0]) : null;
+  }
+
+  /**
+   * Claims up to `limit` claimable items of the batch that has waited longest, in one
+   * transaction: users take turns (least recently served user first), then batches
+   * of that user. Claimable = queued and due, or processing with an expired lease.
+   * Each claim stamps a fresh lease token that fences later writes.
+   */
+  async claimChunk(
+    workerId: string,
+    leaseToken: string,
+    now: number,
+    leaseMs: number,
+    defaultLimit: number,
+  ): Promise<{ batch: BatchRecord; items: ClaimedRow[]; started: boolean } | null> {
+    return this.transaction(async (tx) => {
+      const candidates = await tx.$queryRawUnsafe<
+        { id: string; chunkSize: bigint | number | null; status: string }[]
+      >(
+        `SELECT b."id", json_extract(b."options", '$.chunkSize') AS "chunkSize", b."status"
+         FROM "BatchOperation" b
+         WHERE b."status" IN ${ACTIVE} AND b."sealed" = 1
+         ORDER BY (SELECT MAX(u."lastClaimedAt") FROM "BatchOperation" u
+                   WHERE u."userId" = b."userId" AND u."status" IN ${ACTIVE}), b."lastClaimedAt", b."createdAt"
+         LIMIT 50`,
+      );
+      for (const candidate of candidates) {
+        const limit = Number(candidate.chunkSize ?? defaultLimit);
+        const items = await tx.$queryRawUnsafe<ClaimedRow[]>(
+          `UPDATE "BatchJobItem"
+           SET "status" = '${ItemStatus.Processing}', "attempts" = "attempts" + 1, "leaseOwner" = ?, "leaseToken" = ?,
+               "leaseExpiresAt" = ?, "updatedAt" = ?
+           WHERE "id" IN (
+             SELECT "id" FROM "BatchJobItem"
+             WHERE "batchId" = ? AND (("status" = '${ItemStatus.Queued}' AND "nextAttemptAt" <= ?)
+                                   OR ("status" = '${ItemStatus.Processing}' AND "leaseExpiresAt" < ?))
+             ORDER BY "seq" LIMIT ?)
+           RETURNING "id", "seq", "payload", "attempts"`,
+          workerId,
+          leaseToken,
+          now + leaseMs,
+          new Date(now).toISOString(),
+          candidate.id,
+          now,
+          now,
+          limit,
+        );
+        if (items.length === 0) continue;
+        const [row] = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
+          `UPDATE "BatchOperation"
+           SET "lastClaimedAt" = ?, "status" = '${BatchStatus.Processing}', "startedAt" = COALESCE("startedAt", ?), "updatedAt" = ?
+           WHERE "id" = ? RETURNING *`,
+          now,
+          new Date(now).toISOString(),
+          new Date(now).toISOString(),
+          candidate.id,
+        );
+        const claimed = items
+          .map((i) => ({ id: i.id, seq: Number(i.seq), payload: i.payload, attempts: Number(i.attempts) }))
+          .sort((a, b) => a.seq - b.seq);
+        return { batch: rowToBatch(row), items: claimed, started: candidate.status === BatchStatus.Pending };
+      }
+      return null;
+    });
+  }
+
+  /** Extends the lease of every item still held under `leaseToken`. */
+  async renewLease(leaseToken: string, until: number): Promise<number> {
+    return this.prisma.$executeRawUnsafe(
+      `UPDATE "BatchJobItem" SET "leaseExpiresAt" = ? WHERE "leaseToken" = ? AND "status" = '${ItemStatus.Processing}'`,
+      until,
+      leaseToken,
+    );
+  }
+
+  /**
+   * Inside the chunk's transaction: the ids still held under `leaseToken`. A worker that
+   * lost its lease gets back only what it still owns, before it writes any effect.
+   */
+  async heldItemIds(db: Db, leaseToken: string): Promise<Set<string>> {
+    const rows = await db.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT "id" FROM "BatchJobItem" WHERE "leaseToken" = ? AND "status" = '${ItemStatus.Processing}'`,
+      leaseToken,
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * Writes the chunk's outcomes with one UPDATE … FROM json_each, only where the lease
+   * token still matches (fencing), and moves the batch counters by exactly the rows
+   * written, in the same transaction. Returns the batch after the update.
+   */
+  async recordOutcomes(
+    db: Db,
+    batchId: string,
+    leaseToken: string,
+    outcomes: OutcomeRow[],
+    now: number,
+  ): Promise<{ batch: BatchRecord; failedForGood: number; written: number }> {
+    const payload = JSON.stringify(
+      outcomes.map((o) => ({
+        id: o.id,
+        s: o.status,
+        r: o.result === undefined ? null : o.result,
+        e: o.error ?? null,
+        n: o.next ?? 0,
+      })),
+    );
+    const written = await db.$queryRawUnsafe<{ status: string }[]>(
+      `UPDATE "BatchJobItem"
+       SET "status" = o."s",
+           "result" = CASE WHEN o."s" = '${ItemStatus.Success}' THEN o."r" ELSE "result" END,
+           "error" = o."e",
+           "nextAttemptAt" = o."n",
+           "progress" = CASE WHEN o."s" = '${ItemStatus.Queued}' THEN 0 ELSE 100 END,
+           "leaseOwner" = NULL, "leaseToken" = NULL, "leaseExpiresAt" = 0, "updatedAt" = ?
+       FROM (SELECT json_extract("value", '$.id') AS "id", json_extract("value", '$.s') AS "s",
+                    json_extract("value", '$.r') AS "r", json_extract("value", '$.e') AS "e",
+                    json_extract("value", '$.n') AS "n"
+             FROM json_each(?)) AS o
+       WHERE "BatchJobItem"."id" = o."id" AND "BatchJobItem"."leaseToken" = ? AND "BatchJobItem"."status" = '${ItemStatus.Processing}'
+       RETURNING "BatchJobItem"."status" AS "status"`,
+      new Date(now).toISOString(),
+      payload,
+      leaseToken,
+    );
+    const succeeded = written.filter((w) => w.status === ItemStatus.Success).length;
+    const failed = written.filter((w) => w.status === ItemStatus.Failed).length;
+    const batch = await this.moveCounters(db, batchId, { succeeded, failed, cancelled: 0 }, now);
+    return { batch, failedForGood: failed, written: written.length };
+  }
+
+  async moveCounters(
+    db: Db,
+    batchId: string,
+    delta: { succeeded: number; failed: number; cancelled: number },
+    now: number,
+  ): Promise<BatchRecord> {
+    const [row] = await db.$queryRawUnsafe<Record<string, unknown>[]>(
+      `UPDATE "BatchOperation"
+       SET "succeededCount" = "succeededCount" + ?, "failedCount" = "failedCount" + ?,
+           "processedCount" = "processedCount" + ?, "cancelledCount" = "cancelledCount" + ?, "updatedAt" = ?
+       WHERE "id" = ? RETURNING *`,
+      delta.succeeded,
+      delta.failed,
+      delta.succeeded + delta.failed,
+      delta.cancelled,
+      new Date(now).toISOString(),
+      batchId,
+    );
+    return rowToBatch(row);
+  }
+
+  /**
+   * Cancels the batch's queued items (and processing items whose lease expired, whose
+   * worker is gone) and counts them, in one statement group.
+   */
+  async cancelRemaining(db: Db, batchId: string, now: number): Promise<BatchRecord> {
+    const cancelled = await db.$executeRawUnsafe(
+      `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Cancelled}', "leaseOwner" = NULL, "leaseToken" = NULL,
+              "leaseExpiresAt" = 0, "updatedAt" = ?
+       WHERE "batchId" = ? AND ("status" = '${ItemStatus.Queued}' OR ("status" = '${ItemStatus.Processing}' AND "leaseExpiresAt" < ?))`,
+      new Date(now).toISOString(),
+      batchId,
+      now,
+    );
+    return this.moveCounters(db, batchId, { succeeded: 0, failed: 0, cancelled: cancelled }, now);
+  }
+
+  /**
+   * Ends the batch if every item is settled and it has not ended yet; returns it only
+   * when this call ended it (so exactly one caller announces the end).
+   */
+  async finishIfSettled(db: Db, batchId: string, now: number): Promise<BatchRecord | null> {
+    const rows = await db.$queryRawUnsafe<Record<string, unknown>[]>(
+      `UPDATE "BatchOperation"
+       SET "status" = CASE
+             WHEN "status" = '${BatchStatus.Cancelled}' THEN '${BatchStatus.Cancelled}'
+             WHEN "failedCount" > 0 AND json_extract("options", '$.allowFailures') = 0 THEN '${BatchStatus.Failed}'
+             WHEN "failedCount" > 0 THEN '${BatchStatus.CompletedWithErrors}'
+             ELSE '${BatchStatus.Completed}' END,
+           "finishedAt" = ?, "updatedAt" = ?
+       WHERE "id" = ? AND "finishedAt" IS NULL AND "processedCount" + "cancelledCount" = "itemCount"
+       RETURNING *`,
+      new Date(now).toISOString(),
+      new Date(now).toISOString(),
+      batchId,
+    );
+    return rows.length > 0 ? rowToBatch(rows[0]) : null;
+  }
+
+  /**
+   * Moves the batch from one of `from` to `to` (a status, or RESUMED_STATUS); false when
+   * it was in none of them. The check and the change are one statement.
+   */
+  async transition(
+    db: Db,
+    batchId: string,
+    from: BatchStatus[],
+    to: BatchStatus | typeof RESUMED_STATUS,
+    now: number,
+  ): Promise<boolean> {
+    const target =
+      to === RESUMED_STATUS
+        ? `CASE WHEN "startedAt" IS NULL THEN '${BatchStatus.Pending}' ELSE '${BatchStatus.Processing}' END`
+        : `'${to}'`;
+    const changed = await db.$executeRawUnsafe(
+      `UPDATE "BatchOperation" SET "status" = ${target}, "updatedAt" = ?
+       WHERE "id" = ? AND "status" IN (${from.map((s) => `'${s}'`).join(', ')})`,
+      new Date(now).toISOString(),
+      batchId,
+    );
+    return changed > 0;
+  }
+
+  /**
+   * Queues failed items again (all, or the listed ids) with attempts reset; for a batch
+   * that ended `failed`, items cancelled by that failure are queued too. Counters move
+   * by exactly the rows changed. Returns how many items were requeued.
+   */
+  async requeueFailed(
+    db: Db,
+    batchId: string,
+    itemIds: string[] | undefined,
+    includeCancelled: boolean,
+    now: number,
+  ) {
+    const statuses = includeCancelled
+      ? `('${ItemStatus.Failed}', '${ItemStatus.Cancelled}')`
+      : `('${ItemStatus.Failed}')`;
+    const filter = itemIds ? `AND "id" IN (SELECT "value" FROM json_each(?))` : '';
+    const args: unknown[] = [new Date(now).toISOString(), batchId];
+    if (itemIds) args.push(JSON.stringify(itemIds));
+    const rows = await db.$queryRawUnsafe<{ id: string }[]>(
+      `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Queued}', "attempts" = 0, "error" = NULL, "result" = NULL,
+              "nextAttemptAt" = 0, "progress" = 0, "updatedAt" = ?
+       WHERE "batchId" = ? AND "status" IN ${statuses} ${filter}
+       RETURNING "id"`,
+      ...args,
+    );
+    return rows.length;
+  }
+
+  async countItemsByStatus(db: Db, batchId: string): Promise<Record<string, number>> {
+    const rows = await db.$queryRawUnsafe<{ status: string; n: bigint }[]>(
+      `SELECT "status", COUNT(*) AS "n" FROM "BatchJobItem" WHERE "batchId" = ? GROUP BY "status"`,
+      batchId,
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  /** Recounts the counters from the item rows after a requeue and reopens the batch, in one statement. */
+  async reopen(db: Db, batchId: string, now: number): Promise<BatchRecord> {
+    const [row] = await db.$queryRawUnsafe<Record<string, unknown>[]>(
+      `UPDATE "BatchOperation" SET
+         "succeededCount" = c."s", "failedCount" = c."f", "cancelledCount" = c."c", "processedCount" = c."s" + c."f",
+         "status" = '${BatchStatus.Processing}', "finishedAt" = NULL, "updatedAt" = ?
+       FROM (SELECT COALESCE(SUM("status" = '${ItemStatus.Success}'), 0) AS "s",
+                    COALESCE(SUM("status" = '${ItemStatus.Failed}'), 0) AS "f",
+                    COALESCE(SUM("status" = '${ItemStatus.Cancelled}'), 0) AS "c"
+             FROM "BatchJobItem" WHERE "batchId" = ?) AS c
+       WHERE "id" = ? RETURNING *`,
+      new Date(now).toISOString(),
+      batchId,
+      batchId,
+    );
+    return rowToBatch(row);
+  }
+
+  /** Newest first, keyset-paginated on (createdAt, id). */
+  async listBatches(filter: {
+    userId?: string;
+    status?: string;
+    limit: number;
+    after?: { createdAt: Date; id: string };
+  }) {
+    const rows = await this.prisma.batchOperation.findMany({
+      where: {
+        sealed: true,
+        userId: filter.userId,
+        status: filter.status,
+        ...(filter.after
+          ? {
+              OR: [
+                { createdAt: { lt: filter.after.createdAt } },
+                { createdAt: filter.after.createdAt, id: { lt: filter.after.id } },
+              ],
+            }
+          : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: filter.limit + 1,
+    });
+    return rows.map((r) => rowToBatch(r as unknown as Record<string, unknown>));
+  }
+
+  /** By position, keyset-paginated on seq. */
+  async listItems(filter: { batchId: string; status?: string; limit: number; afterSeq?: number }) {
+    return this.prisma.batchJobItem.findMany({
+      where: {
+        batchId: filter.batchId,
+        status: filter.status,
+        seq: filter.afterSeq === undefined ? undefined : { gt: filter.afterSeq },
+      },
+      orderBy: { seq: 'asc' },
+      take: filter.limit + 1,
+      select: {
+        id: true,
+        seq: true,
+        status: true,
+        attempts: true,
+        error: true,
+        result: true,
+        payload: true,
+        updatedAt: true,
+      },
+    });
+  }
+}

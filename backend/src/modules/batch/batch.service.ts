@@ -1,0 +1,236 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { AuthUser, isAdmin } from '../../common/auth/auth-user';
+import { Clock } from '../../common/clock/clock';
+import { AppConfig } from '../../common/config/app-config';
+import { APP_CONFIG } from '../../common/config/config.module';
+import { RequestContext } from '../../common/context/request-context';
+import { AppException } from '../../common/errors/app-exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { AppLogger } from '../../common/logger/app-logger';
+import { decodeCursor, isTimeCursor, Page, toPage } from '../../common/pagination/cursor';
+import { BatchEnvelopeValidator, ValidEnvelope } from './batch-envelope.validator';
+import { BatchStatus, isFinished } from './batch-status';
+import { BatchEvent, BatchEventMap } from './batch.events';
+import { BatchRepository, RESUMED_STATUS } from './batch.repository';
+import { BatchRecord, BatchView, ItemView, toBatchView } from './batch.types';
+import { BatchWorker } from './batch.worker';
+import { ListBatchesQuery, ListItemsQuery } from './dto/batch-query.dto';
+import { retryBatchSchema } from './dto/create-batch.schema';
+import { IdempotencyService } from './idempotency.service';
+
+/** Items per insert statement: keeps each write transaction short while a batch is stored. */
+const INSERT_SLICE = 500;
+
+type SeqCursor = { seq: number };
+const isSeqCursor = (v: unknown): v is SeqCursor =>
+  typeof v === 'object' && v !== null && Number.isInteger((v as SeqCursor).seq) && (v as SeqCursor).seq >= -1;
+
+@Injectable()
+export class BatchService {
+  private readonly logger: AppLogger;
+
+  constructor(
+    private readonly repository: BatchRepository,
+    private readonly validator: BatchEnvelopeValidator,
+    private readonly idempotency: IdempotencyService,
+    private readonly worker: BatchWorker,
+    private readonly events: EventEmitter2,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    logger: AppLogger,
+  ) {
+    this.logger = logger.forContext(BatchService.name);
+  }
+
+  /**
+   * Validates the whole envelope first, then stores the batch and its items in short
+   * slices and seals it; workers see it only once sealed. Nothing is stored on any
+   * 4xx. With an Idempotency-Key, the same body again replays the first response.
+   */
+  async create(
+    user: AuthUser,
+    body: unknown,
+    idempotencyKey?: string,
+  ): Promise<{ batch: BatchView; replayed: boolean }> {
+    const key = IdempotencyService.validateKey(idempotencyKey);
+    const envelope = this.validator.validate(body);
+    if (key) {
+      const claim = await this.idempotency.begin(user.userId, key, IdempotencyService.fingerprint(body));
+      if (claim.kind === 'replay') return { batch: await this.get(user, claim.batchId), replayed: true };
+    }
+    try {
+      const batch = await this.store(user, envelope);
+      if (key) await this.idempotency.complete(user.userId, key, batch.id);
+      return { batch, replayed: false };
+    } catch (error) {
+      if (key) await this.idempotency.abandon(user.userId, key);
+      throw error;
+    }
+  }
+
+  async get(user: AuthUser, id: string): Promise<BatchView> {
+    return toBatchView(await this.findVisible(user, id));
+  }
+
+  /** The caller's batches newest first; admins may list anyone's (or everyone's). */
+  async list(user: AuthUser, query: ListBatchesQuery): Promise<Page<BatchView>> {
+    if (query.userId !== undefined && query.userId !== user.userId && !isAdmin(user)) {
+      throw new AppException(ErrorCode.Forbidden, 'Only admins may list other users’ batches');
+    }
+    const limit = query.limit ?? 20;
+    const after = query.cursor ? decodeCursor(query.cursor, isTimeCursor) : undefined;
+    const rows = await this.repository.listBatches({
+      userId: isAdmin(user) ? query.userId : user.userId,
+      status: query.status,
+      limit,
+      after: after && { createdAt: new Date(after.t), id: after.id },
+    });
+    return toPage(rows, limit, toBatchView, (b) => ({ t: b.createdAt.toISOString(), id: b.id }));
+  }
+
+  async listItems(user: AuthUser, id: string, query: ListItemsQuery): Promise<Page<ItemView>> {
+    const batch = await this.findVisible(user, id);
+    const limit = query.limit ?? 20;
+    const after = query.cursor ? decodeCursor(query.cursor, isSeqCursor) : undefined;
+    const rows = await this.repository.listItems({
+      batchId: batch.id,
+      status: query.status,
+      limit,
+      afterSeq: after?.seq,
+    });
+    return toPage(
+      rows,
+      limit,
+      (i) => ({ ...i, result: i.result ?? null, updatedAt: i.updatedAt.toISOString() }),
+      (i) => ({ seq: i.seq }),
+    );
+  }
+
+  /** Queued items become cancelled at once; a chunk in flight finishes and is counted. */
+  async cancel(user: AuthUser, id: string): Promise<BatchView> {
+    const batch = await this.findVisible(user, id);
+    const now = this.clock.now();
+    const result = await this.repository.transaction(async (tx) => {
+      const open = [BatchStatus.Pending, BatchStatus.Processing, BatchStatus.Paused];
+      if (!(await this.repository.transition(tx, batch.id, open, BatchStatus.Cancelled, now))) return null;
+      const cancelled = await this.repository.cancelRemaining(tx, batch.id, now);
+      return { cancelled, finished: await this.repository.finishIfSettled(tx, batch.id, now) };
+    });
+    if (!result) throw AppException.invalidState(`Batch is ${batch.status} and cannot be cancelled`);
+    this.logger.business('batch.cancelled', { batchId: batch.id });
+    return this.announce(result.finished ?? result.cancelled, result.finished);
+  }
+
+  async pause(user: AuthUser, id: string): Promise<BatchView> {
+    return this.move(user, id, [BatchStatus.Pending, BatchStatus.Processing], BatchStatus.Paused, 'paused');
+  }
+
+  async resume(user: AuthUser, id: string): Promise<BatchView> {
+    const view = await this.move(user, id, [BatchStatus.Paused], RESUMED_STATUS, 'resumed');
+    this.worker.wake();
+    return view;
+  }
+
+  /** Queues failed items (all, or the listed ones) again with attempts reset; the batch processes again. */
+  async retry(user: AuthUser, id: string, body: unknown): Promise<BatchView> {
+    const parsed = retryBatchSchema.safeParse(body ?? {});
+    if (!parsed.success)
+      throw AppException.validation('Invalid retry request', {
+        errors: parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`),
+      });
+    const batch = await this.findVisible(user, id);
+    if (!isFinished(batch.status))
+      throw AppException.invalidState(`Batch is ${batch.status}; only finished batches can be retried`);
+    const now = this.clock.now();
+    const reopened = await this.repository.transaction(async (tx) => {
+      const requeued = await this.repository.requeueFailed(
+        tx,
+        batch.id,
+        parsed.data.itemIds,
+        batch.status === BatchStatus.Failed,
+        now,
+      );
+      return requeued > 0 ? this.repository.reopen(tx, batch.id, now) : null;
+    });
+    if (!reopened) throw AppException.invalidState('Nothing to retry: no failed items matched');
+    this.logger.business('batch.retried', { batchId: batch.id });
+    this.worker.wake();
+    return this.announce(reopened, null);
+  }
+
+  private async store(user: AuthUser, envelope: ValidEnvelope): Promise<BatchView> {
+    const id = randomUUID();
+    const correlationId = RequestContext.correlationId() ?? randomUUID();
+    const started = this.clock.now();
+    await this.repository.transaction((tx) =>
+      this.repository.insertBatch(tx, {
+        id,
+        userId: user.userId,
+        operation: envelope.operation,
+        itemCount: envelope.items.length,
+        options: envelope.options,
+        metadata: envelope.metadata,
+        correlationId,
+      }),
+    );
+    try {
+      const now = this.clock.date();
+      for (let start = 0; start < envelope.items.length; start += INSERT_SLICE) {
+        const slice = JSON.stringify(envelope.items.slice(start, start + INSERT_SLICE));
+        await this.repository.transaction((tx) => this.repository.insertItems(tx, id, start, slice, now));
+      }
+      await this.repository.seal(id);
+    } catch (error) {
+      await this.repository.deleteBatch(id);
+      throw error;
+    }
+    this.logger.business('batch.created', {
+      batchId: id,
+      operation: envelope.operation,
+      itemCount: envelope.items.length,
+      durationMs: this.clock.now() - started,
+    });
+    this.worker.wake();
+    return toBatchView((await this.repository.findById(id)) as BatchRecord);
+  }
+
+  private async move(
+    user: AuthUser,
+    id: string,
+    from: BatchStatus[],
+    to: BatchStatus | typeof RESUMED_STATUS,
+    verb: string,
+  ): Promise<BatchView> {
+    const batch = await this.findVisible(user, id);
+    const moved = await this.repository.transaction((tx) =>
+      this.repository.transition(tx, batch.id, from, to, this.clock.now()),
+    );
+    if (!moved) throw AppException.invalidState(`Batch is ${batch.status} and cannot be ${verb}`);
+    this.logger.business(`batch.${verb}`, { batchId: batch.id });
+    return this.announce((await this.repository.findById(batch.id)) as BatchRecord, null);
+  }
+
+  /** Publishes the committed state to listeners (live progress), then returns it. */
+  private announce(batch: BatchRecord, finished: BatchRecord | null): BatchView {
+    const view = toBatchView(batch);
+    const committedAt = this.clock.now();
+    this.events.emit(BatchEvent.Progress, {
+      batch: view,
+      committedAt,
+    } satisfies BatchEventMap[typeof BatchEvent.Progress]);
+    if (finished)
+      this.events.emit(BatchEvent.Finished, {
+        batch: view,
+        committedAt,
+      } satisfies BatchEventMap[typeof BatchEvent.Finished]);
+    return view;
+  }
+
+  private async findVisible(user: AuthUser, id: string): Promise<BatchRecord> {
+    const batch = id.length <= 64 ? await this.repository.findById(id) : null;
+    if (!batch || (batch.userId !== user.userId && !isAdmin(user))) throw AppException.notFound('Batch');
+    return batch;
+  }
+}

@@ -1,0 +1,246 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { Clock } from '../../common/clock/clock';
+import { AppConfig } from '../../common/config/app-config';
+import { APP_CONFIG } from '../../common/config/config.module';
+import { RequestContext } from '../../common/context/request-context';
+import { AppLogger } from '../../common/logger/app-logger';
+import { ItemStatus } from './batch-status';
+import { BatchEvent, BatchEventMap } from './batch.events';
+import { BatchRepository, ClaimedRow, Db, OutcomeRow } from './batch.repository';
+import { BatchRecord, toBatchView } from './batch.types';
+import { BatchOperationHandler, ChunkItem, ItemOutcome } from './operations/batch-operation';
+import { OperationRegistry } from './operations/operation.registry';
+import { retryBackoffMs } from './retry-backoff';
+
+interface Claim {
+  batch: BatchRecord;
+  items: ClaimedRow[];
+  started: boolean;
+  leaseToken: string;
+}
+
+/**
+ * Processes claimed chunks. Any number of workers, in any number of processes sharing
+ * the database, cooperate through leases: a chunk is claimed in one short transaction,
+ * processed, and its outcomes recorded in another (or in the same one as the effects,
+ * for transactional operations) only where the lease token still matches.
+ */
+@Injectable()
+export class BatchWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  readonly workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly logger: AppLogger;
+  private readonly stop = new AbortController();
+  private loops: Promise<void>[] = [];
+  private wakeUp: (() => void)[] = [];
+
+  constructor(
+    private readonly repository: BatchRepository,
+    private readonly registry: OperationRegistry,
+    private readonly events: EventEmitter2,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    logger: AppLogger,
+  ) {
+    this.logger = logger.forContext(BatchWorker.name);
+  }
+
+  onApplicationBootstrap(): void {
+    // Expired leases of a dead process are claimable again, so starting the loops is the recovery.
+    this.loops = Array.from({ length: this.config.BATCH_WORKERS }, () => this.loop());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stop.abort();
+    this.wake();
+    await Promise.all(this.loops);
+  }
+
+  /** Ends idle waits early (a batch was just sealed). */
+  wake(): void {
+    const waiting = this.wakeUp;
+    this.wakeUp = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  /** Claims and processes one chunk; false when nothing was claimable. */
+  async tick(): Promise<boolean> {
+    const leaseToken = randomUUID();
+    const claimed = await this.repository.claimChunk(
+      this.workerId,
+      leaseToken,
+      this.clock.now(),
+      this.config.BATCH_LEASE_MS,
+      this.config.BATCH_CHUNK_SIZE,
+    );
+    if (!claimed) return false;
+    const claim = { ...claimed, leaseToken };
+    await RequestContext.run(
+      { correlationId: claim.batch.correlationId, userId: claim.batch.userId, batchId: claim.batch.id },
+      () => this.processChunk(claim),
+    );
+    return true;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stop.signal.aborted) {
+      let worked = false;
+      try {
+        worked = await this.tick();
+      } catch (error) {
+        this.logger.errorWithStack('Batch worker iteration failed', error);
+      }
+      const pause = worked ? this.config.BATCH_CHUNK_DELAY_MS : this.config.BATCH_POLL_MS;
+      if (pause > 0 || !worked) await this.sleep(pause);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stop.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp.push(done);
+    });
+  }
+
+  private async processChunk(claim: Claim): Promise<void> {
+    const { batch } = claim;
+    const startedAt = this.clock.now();
+    if (claim.started) this.emit(BatchEvent.Started, batch);
+    const handler = this.registry.get(batch.operation);
+    const heartbeat = setInterval(
+      () =>
+        void this.repository
+          .renewLease(claim.leaseToken, this.clock.now() + this.config.BATCH_LEASE_MS)
+          .catch(() => undefined),
+      Math.max(250, Math.floor(this.config.BATCH_LEASE_MS / 3)),
+    );
+    try {
+      const recorded = handler?.transactional
+        ? await this.repository.transaction(async (tx) => {
+            const held = await this.repository.heldItemIds(tx, claim.leaseToken);
+            const items = claim.items.filter((i) => held.has(i.id));
+            return this.record(tx, claim, items, await this.run(handler, claim, items, tx));
+          })
+        : await this.runOutside(handler, claim);
+      this.logger.performance('batch.chunk', this.clock.now() - startedAt, {
+        batchId: batch.id,
+        items: claim.items.length,
+        written: recorded.written,
+      });
+      this.emit(BatchEvent.Progress, recorded.batch);
+      if (recorded.finished) {
+        this.logger.business('batch.finished', { batchId: batch.id, status: recorded.finished.status });
+        this.emit(BatchEvent.Finished, recorded.finished);
+      }
+    } catch (error) {
+      // Nothing was recorded; the lease expires and the chunk is claimed again.
+      this.logger.errorWithStack('Chunk failed before its outcomes were recorded', error, {
+        batchId: batch.id,
+      });
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async runOutside(handler: BatchOperationHandler | undefined, claim: Claim) {
+    const outcomes = await this.run(handler, claim, claim.items, null);
+    return this.repository.transaction((tx) => this.record(tx, claim, claim.items, outcomes));
+  }
+
+  /** Validates each item, runs the handler on the valid ones, and returns one outcome per item. */
+  private async run(
+    handler: BatchOperationHandler | undefined,
+    claim: Claim,
+    items: ClaimedRow[],
+    tx: Db | null,
+  ): Promise<ItemOutcome[]> {
+    if (!handler) {
+      return items.map(() => ({
+        ok: false,
+        error: `Unknown operation ${claim.batch.operation}`,
+        permanent: true,
+      }));
+    }
+    const outcomes: (ItemOutcome | undefined)[] = new Array(items.length);
+    const valid: ChunkItem<unknown>[] = [];
+    const validIndex: number[] = [];
+    items.forEach((item, index) => {
+      const payload = typeof item.payload === 'string' ? JSON.parse(item.payload) : item.payload;
+      const check = this.registry.check(handler, payload);
+      if (!check.ok) {
+        outcomes[index] = { ok: false, error: check.errors.join('; '), permanent: true };
+        return;
+      }
+      valid.push({
+        id: item.id,
+        seq: item.seq,
+        attempt: item.attempts,
+        payload: check.value,
+        idempotencyKey: `${claim.batch.id}:${item.seq}`,
+      });
+      validIndex.push(index);
+    });
+    if (valid.length > 0) {
+      let results: ItemOutcome[];
+      try {
+        results = await handler.process(valid, {
+          batchId: claim.batch.id,
+          userId: claim.batch.userId,
+          correlationId: claim.batch.correlationId,
+          signal: this.stop.signal,
+          logger: this.logger,
+          tx,
+        });
+      } catch (error) {
+        // Inside a transaction the handler's partial effects must not commit: rethrow to roll back.
+        if (tx) throw error;
+        const message = error instanceof Error ? error.message : String(error);
+        results = valid.map(() => ({ ok: false, error: message, permanent: false }));
+      }
+      validIndex.forEach((index, k) => (outcomes[index] = results[k]));
+    }
+    return outcomes as ItemOutcome[];
+  }
+
+  private async record(tx: Db, claim: Claim, items: ClaimedRow[], outcomes: ItemOutcome[]) {
+    const now = this.clock.now();
+    const { maxAttempts, allowFailures } = claim.batch.options;
+    const rows: OutcomeRow[] = items.map((item, index) => {
+      const outcome = outcomes[index];
+      if (outcome.ok) return { id: item.id, status: ItemStatus.Success, result: outcome.result };
+      if (outcome.permanent || item.attempts >= maxAttempts) {
+        return { id: item.id, status: ItemStatus.Failed, error: outcome.error };
+      }
+      const next = now + retryBackoffMs(item.attempts, this.config.BATCH_RETRY_BASE_MS);
+      return { id: item.id, status: ItemStatus.Queued, error: outcome.error, next };
+    });
+    const { failedForGood, written, ...recorded } = await this.repository.recordOutcomes(
+      tx,
+      claim.batch.id,
+      claim.leaseToken,
+      rows,
+      now,
+    );
+    let batch = recorded.batch;
+    if (written < rows.length) {
+      this.logger.warn(`Lease lost for ${rows.length - written} items; their newer outcome stands`, {
+        batchId: batch.id,
+      });
+    }
+    if (failedForGood > 0 && !allowFailures) batch = await this.repository.cancelRemaining(tx, batch.id, now);
+    const finished = await this.repository.finishIfSettled(tx, batch.id, now);
+    return { batch: finished ?? batch, finished, written };
+  }
+
+  private emit<K extends keyof BatchEventMap>(event: K, batch: BatchRecord): void {
+    const payload: BatchEventMap[K] = { batch: toBatchView(batch), committedAt: this.clock.now() };
+    this.events.emit(event, payload);
+  }
+}

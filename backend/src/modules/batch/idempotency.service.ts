@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { Clock } from '../../common/clock/clock';
+import { AppException } from '../../common/errors/app-exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { PrismaService } from '../../common/prisma/prisma.service';
+
+export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+/** A first request that has not finished after this long is taken as abandoned (its process died). */
+const ABANDONED_AFTER_MS = 60_000;
+
+export type IdempotencyClaim = { kind: 'fresh' } | { kind: 'replay'; batchId: string };
+
+/** Idempotency-Key semantics of POST /batches (contract), stored per (user, key). */
+@Injectable()
+export class IdempotencyService {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly clock: Clock,
+  ) {}
+
+  static validateKey(key: string | undefined): string | undefined {
+    if (key === undefined) return undefined;
+    if (key.length < 1 || key.length > 255) {
+      throw AppException.validation('Idempotency-Key must be 1 to 255 characters', {
+        errors: ['Idempotency-Key must be 1 to 255 characters'],
+      });
+    }
+    return key;
+  }
+
+  static fingerprint(body: unknown): string {
+    return createHash('sha256').update(JSON.stringify(body)).digest('hex');
+  }
+
+  /**
+   * Starts a keyed request, atomically: a new (or expired, or abandoned) key is taken
+   * for this request; the same key with another body is a 422; a finished request is
+   * replayed; one still running is a 409.
+   */
+  async begin(userId: string, key: string, fingerprint: string): Promise<IdempotencyClaim> {
+    const now = this.clock.now();
+    return this.prisma.$transaction(async (tx) => {
+      const existing = await tx.idempotencyRecord.findUnique({ where: { userId_key: { userId, key } } });
+      const live = existing && Number(existing.expiresAt) > now;
+      if (existing && live) {
+        if (existing.fingerprint !== fingerprint) {
+          throw new AppException(
+            ErrorCode.IdempotencyKeyReused,
+            'Idempotency-Key was used with a different request body',
+          );
+        }
+        if (existing.state === 'completed' && existing.batchId)
+          return { kind: 'replay', batchId: existing.batchId };
+        if (existing.createdAt.getTime() > now - ABANDONED_AFTER_MS) {
+          throw new AppException(
+            ErrorCode.IdempotencyInProgress,
+            'A request with this Idempotency-Key is still being handled',
+          );
+        }
+      }
+      const data = {
+        fingerprint,
+        state: 'in_progress',
+        batchId: null,
+        expiresAt: BigInt(now + IDEMPOTENCY_TTL_MS),
+        createdAt: new Date(now),
+      };
+      await tx.idempotencyRecord.upsert({
+        where: { userId_key: { userId, key } },
+        create: { userId, key, ...data },
+        update: data,
+      });
+      return { kind: 'fresh' };
+    });
+  }
+
+  async complete(userId: string, key: string, batchId: string): Promise<void> {
+    await this.prisma.idempotencyRecord.update({
+      where: { userId_key: { userId, key } },
+      data: { state: 'completed', batchId },
+    });
+  }
+
+  /** Forgets a key whose request failed, so nothing of it is stored. */
+  async abandon(userId: string, key: string): Promise<void> {
+    await this.prisma.idempotencyRecord.deleteMany({ where: { userId, key, state: 'in_progress' } });
+  }
+
+  async deleteExpired(): Promise<number> {
+    const { count } = await this.prisma.idempotencyRecord.deleteMany({
+      where: { expiresAt: { lt: BigInt(this.clock.now()) } },
+    });
+    return count;
+  }
+}

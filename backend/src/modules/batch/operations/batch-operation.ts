@@ -1,0 +1,48 @@
+import { Injectable, SetMetadata, applyDecorators } from '@nestjs/common';
+import type { Prisma } from '@prisma/client';
+import type { z } from 'zod';
+import type { AppLogger } from '../../../common/logger/app-logger';
+
+export interface ChunkItem<T> {
+  id: string;
+  seq: number;
+  /** 1 on the first attempt. */
+  attempt: number;
+  payload: T;
+  /** Stable across attempts and processes: use it to make outside effects idempotent. */
+  idempotencyKey: string;
+}
+
+export type ItemOutcome = { ok: true; result: unknown } | { ok: false; error: string; permanent: boolean };
+
+export interface OperationContext {
+  batchId: string;
+  userId: string;
+  correlationId: string;
+  signal: AbortSignal;
+  logger: AppLogger;
+  /** The chunk's transaction, for operations with `transactional = true`; null otherwise. */
+  tx: Prisma.TransactionClient | null;
+}
+
+/**
+ * A named bulk operation. Items are checked against `itemSchema` before `process`
+ * sees them (invalid items fail for good). `process` returns one outcome per item, in
+ * order. Transactional operations write their effects with `ctx.tx`, so effects, item
+ * outcomes and counters commit together (exactly once); the others run outside any
+ * transaction and are retried at least once per failure (use `idempotencyKey`).
+ */
+export interface BatchOperationHandler<T = unknown> {
+  readonly itemSchema: z.ZodType<T>;
+  readonly transactional: boolean;
+  process(items: ChunkItem<T>[], ctx: OperationContext): Promise<ItemOutcome[]>;
+}
+
+export const BATCH_OPERATION_NAME = 'batch:operationName';
+
+/** Registers a provider as the handler of `name`; discovered at start-up from any module. */
+export const BatchOperation = (name: string) =>
+  applyDecorators(Injectable(), SetMetadata(BATCH_OPERATION_NAME, name));
+
+/** Thrown (or returned as a permanent outcome) when retrying cannot help. */
+export class PermanentItemError extends Error {}

@@ -1,0 +1,59 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Put, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ADMIN_ROLE, AuthUser } from '../../common/auth/auth-user';
+import { CurrentUser, Roles } from '../../common/auth/auth.decorators';
+import { EvaluateQuery, PatchFlagDto, PutFlagDto } from './dto/flag.dto';
+import { FeatureFlagsService } from './feature-flags.service';
+
+@ApiTags('feature-flags')
+@ApiBearerAuth()
+@Roles(ADMIN_ROLE)
+@Controller('feature-flags')
+export class FeatureFlagsController {
+  constructor(private readonly flags: FeatureFlagsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'All flags (admin; 403 FORBIDDEN otherwise)' })
+  async list() {
+    return { data: await this.flags.list() };
+  }
+
+  @Get(':name')
+  @ApiOperation({ summary: 'One flag (admin; 404 NOT_FOUND)' })
+  get(@Param('name') name: string) {
+    return this.flags.get(name);
+  }
+
+  @Put(':name')
+  @ApiOperation({ summary: 'Create or replace a flag, audited (admin; 400 VALIDATION_FAILED)' })
+  put(@CurrentUser() user: AuthUser, @Param('name') name: string, @Body() body: PutFlagDto) {
+    return this.flags.put(user, name, body);
+  }
+
+  @Patch(':name')
+  @ApiOperation({
+    summary: 'Change some fields of a flag, audited (admin; 404 NOT_FOUND, 400 VALIDATION_FAILED)',
+  })
+  patch(@CurrentUser() user: AuthUser, @Param('name') name: string, @Body() body: PatchFlagDto) {
+    return this.flags.patch(user, name, body);
+  }
+
+  @Delete(':name')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a flag, audited (admin; 404 NOT_FOUND)' })
+  remove(@CurrentUser() user: AuthUser, @Param('name') name: string) {
+    return this.flags.remove(user, name);
+  }
+
+  @Get(':name/audit')
+  @ApiOperation({ summary: 'Audit trail of a flag, newest first (admin)' })
+  audit(@Param('name') name: string) {
+    return this.flags.audit(name);
+  }
+
+  @Get(':name/evaluate')
+  @ApiOperation({ summary: 'Explain the evaluation for a user: enabled, reason, bucket (admin)' })
+  evaluate(@Param('name') name: string, @Query() query: EvaluateQuery) {
+    return this.flags.evaluate(name, query.userId);
+  }
+}

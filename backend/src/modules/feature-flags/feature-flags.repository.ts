@@ -1,0 +1,76 @@
+import { Injectable } from '@nestjs/common';
+import { Prisma, FeatureFlag } from '@prisma/client';
+import { PrismaService } from '../../common/prisma/prisma.service';
+
+export interface FlagWrite {
+  enabled: boolean;
+  rollout: number;
+  whitelist: string[];
+  blacklist: string[];
+  description: string | null;
+  metadata: Record<string, unknown> | null;
+}
+
+export interface AuditEntry {
+  action: 'create' | 'replace' | 'update' | 'delete';
+  actor: string;
+  correlationId: string;
+  before: unknown;
+  after: unknown;
+}
+
+const json = (value: unknown) =>
+  value === null || value === undefined ? Prisma.DbNull : (value as Prisma.InputJsonValue);
+
+/** All SQL of feature flags. Every change writes its audit row in the same transaction. */
+@Injectable()
+export class FeatureFlagsRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  findAll(): Promise<FeatureFlag[]> {
+    return this.prisma.featureFlag.findMany({ orderBy: { name: 'asc' } });
+  }
+
+  /**
+   * Runs `change` on the current row (or null) and stores what it returns, with an
+   * audit row, atomically. `change` returning undefined means delete.
+   */
+  async change(
+    name: string,
+    audit: Omit<AuditEntry, 'before' | 'after' | 'action'>,
+    change: (current: FeatureFlag | null) => FlagWrite | undefined,
+    toView: (flag: FeatureFlag | null) => unknown,
+  ): Promise<FeatureFlag | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const current = await tx.featureFlag.findUnique({ where: { name } });
+      const next = change(current);
+      let stored: FeatureFlag | null = null;
+      if (next) {
+        const data = { ...next, metadata: json(next.metadata), updatedBy: audit.actor };
+        stored = await tx.featureFlag.upsert({ where: { name }, create: { name, ...data }, update: data });
+      } else if (current) {
+        await tx.featureFlag.delete({ where: { name } });
+      }
+      const action = !next ? 'delete' : current ? 'update' : 'create';
+      await tx.featureFlagAudit.create({
+        data: {
+          flagName: name,
+          action,
+          actor: audit.actor,
+          correlationId: audit.correlationId,
+          before: json(toView(current)),
+          after: json(toView(stored)),
+        },
+      });
+      return stored;
+    });
+  }
+
+  audit(name: string, limit = 500) {
+    return this.prisma.featureFlagAudit.findMany({
+      where: { flagName: name },
+      orderBy: { id: 'desc' },
+      take: limit,
+    });
+  }
+}

@@ -1,0 +1,203 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { FeatureFlag } from '@prisma/client';
+import type { AuthUser } from '../../common/auth/auth-user';
+import { Clock } from '../../common/clock/clock';
+import { AppConfig } from '../../common/config/app-config';
+import { APP_CONFIG } from '../../common/config/config.module';
+import { RequestContext } from '../../common/context/request-context';
+import { AppException } from '../../common/errors/app-exception';
+import { AppLogger } from '../../common/logger/app-logger';
+import { PatchFlagDto, PutFlagDto } from './dto/flag.dto';
+import { Evaluation, evaluateFlag, FlagRule } from './flag-evaluation';
+import { FeatureFlagsRepository, FlagWrite } from './feature-flags.repository';
+
+export const FLAG_NAME_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+export interface FlagView {
+  name: string;
+  enabled: boolean;
+  rollout: number;
+  whitelist: string[];
+  blacklist: string[];
+  description: string | null;
+  metadata: unknown;
+  createdAt: string;
+  updatedAt: string;
+  updatedBy: string | null;
+}
+
+const asIds = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+
+export function toFlagView(flag: FeatureFlag): FlagView {
+  return {
+    name: flag.name,
+    enabled: flag.enabled,
+    rollout: Number(flag.rollout),
+    whitelist: asIds(flag.whitelist),
+    blacklist: asIds(flag.blacklist),
+    description: flag.description,
+    metadata: flag.metadata ?? null,
+    createdAt: flag.createdAt.toISOString(),
+    updatedAt: flag.updatedAt.toISOString(),
+    updatedBy: flag.updatedBy,
+  };
+}
+
+/**
+ * Database-backed flags with an in-process cache: evaluation costs no query while the
+ * cache is fresh (FEATURE_FLAG_CACHE_MS); this instance sees its own changes at once.
+ */
+@Injectable()
+export class FeatureFlagsService {
+  private cache: Map<string, FlagRule & { whitelistSet?: Set<string> }> | null = null;
+  private loadedAt = 0;
+  private loading: Promise<void> | null = null;
+  private readonly reportedMissing = new Set<string>();
+  private readonly logger: AppLogger;
+
+  constructor(
+    private readonly repository: FeatureFlagsRepository,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    logger: AppLogger,
+  ) {
+    this.logger = logger.forContext(FeatureFlagsService.name);
+  }
+
+  /** Evaluates `name` for `userId` (contract precedence). A missing flag is off, reason ERROR, logged once. */
+  async evaluate(name: string, userId: string): Promise<Evaluation> {
+    const rules = await this.rules();
+    const rule = rules.get(name);
+    if (!rule && !this.reportedMissing.has(name)) {
+      this.reportedMissing.add(name);
+      this.logger.warn(`Feature flag ${name} does not exist; it evaluates off`, {
+        flag: name,
+        errorCode: 'FLAG_NOT_FOUND',
+      });
+    }
+    return evaluateFlag(rule, userId);
+  }
+
+  async isEnabled(name: string, userId: string): Promise<boolean> {
+    return (await this.evaluate(name, userId)).enabled;
+  }
+
+  /** Every flag evaluated for one user (GET /me/features). */
+  async evaluateAll(userId: string): Promise<Record<string, { enabled: boolean; reason: string }>> {
+    const rules = await this.rules();
+    const out: Record<string, { enabled: boolean; reason: string }> = {};
+    for (const rule of rules.values()) {
+      const { enabled, reason } = evaluateFlag(rule, userId);
+      out[rule.name] = { enabled, reason };
+    }
+    return out;
+  }
+
+  async list(): Promise<FlagView[]> {
+    return (await this.repository.findAll()).map(toFlagView);
+  }
+
+  async get(name: string): Promise<FlagView> {
+    const flag = (await this.repository.findAll()).find((f) => f.name === name);
+    if (!flag) throw AppException.notFound('Feature flag');
+    return toFlagView(flag);
+  }
+
+  /** Creates or replaces a flag; the change and its audit row commit together. */
+  async put(actor: AuthUser, name: string, body: PutFlagDto): Promise<FlagView> {
+    assertName(name);
+    return this.write(actor, name, () => ({
+      enabled: body.enabled,
+      rollout: body.rollout,
+      whitelist: body.whitelist ?? [],
+      blacklist: body.blacklist ?? [],
+      description: body.description ?? null,
+      metadata: body.metadata ?? null,
+    }));
+  }
+
+  async patch(actor: AuthUser, name: string, body: PatchFlagDto): Promise<FlagView> {
+    assertName(name);
+    return this.write(actor, name, (current) => {
+      if (!current) throw AppException.notFound('Feature flag');
+      const view = toFlagView(current);
+      return {
+        enabled: body.enabled ?? view.enabled,
+        rollout: body.rollout ?? view.rollout,
+        whitelist: body.whitelist ?? view.whitelist,
+        blacklist: body.blacklist ?? view.blacklist,
+        description: body.description ?? view.description,
+        metadata: body.metadata ?? (view.metadata as Record<string, unknown> | null),
+      };
+    });
+  }
+
+  async remove(actor: AuthUser, name: string): Promise<void> {
+    await this.write(actor, name, (current) => {
+      if (!current) throw AppException.notFound('Feature flag');
+      return undefined;
+    });
+  }
+
+  async audit(name: string) {
+    const rows = await this.repository.audit(name);
+    return {
+      data: rows.map((r) => ({
+        actor: r.actor,
+        action: r.action,
+        before: r.before ?? null,
+        after: r.after ?? null,
+        correlationId: r.correlationId,
+        createdAt: r.createdAt.toISOString(),
+      })),
+    };
+  }
+
+  /** Drops the cache so the next evaluation reads the database (this instance's own changes, or a push from elsewhere). */
+  invalidate(): void {
+    this.cache = null;
+  }
+
+  private async write(
+    actor: AuthUser,
+    name: string,
+    change: (current: FeatureFlag | null) => FlagWrite | undefined,
+  ): Promise<FlagView> {
+    const correlationId = RequestContext.correlationId() ?? 'none';
+    const stored = await this.repository.change(name, { actor: actor.userId, correlationId }, change, (f) =>
+      f ? toFlagView(f) : null,
+    );
+    this.invalidate();
+    this.reportedMissing.delete(name);
+    this.logger.audit('feature_flag.changed', {
+      flag: name,
+      actor: actor.userId,
+      after: stored ? toFlagView(stored) : null,
+    });
+    return stored ? toFlagView(stored) : (undefined as unknown as FlagView);
+  }
+
+  private async rules(): Promise<Map<string, FlagRule>> {
+    const fresh = this.cache && this.clock.now() - this.loadedAt < this.config.FEATURE_FLAG_CACHE_MS;
+    if (!fresh) {
+      this.loading ??= this.load().finally(() => (this.loading = null));
+      await this.loading;
+    }
+    return this.cache as Map<string, FlagRule>;
+  }
+
+  private async load(): Promise<void> {
+    const flags = await this.repository.findAll();
+    this.cache = new Map(flags.map((f) => [f.name, { ...toFlagView(f) }]));
+    this.loadedAt = this.clock.now();
+  }
+}
+
+function assertName(name: string): void {
+  if (!FLAG_NAME_PATTERN.test(name)) {
+    throw AppException.validation(`Flag name must match ${FLAG_NAME_PATTERN.source}`, {
+      errors: [`name must match ${FLAG_NAME_PATTERN.source}`],
+    });
+  }
+}

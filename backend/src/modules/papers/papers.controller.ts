@@ -1,0 +1,19 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { AuthUser } from '../../common/auth/auth-user';
+import { CurrentUser } from '../../common/auth/auth.decorators';
+import { ListPapersQuery } from './dto/list-papers.query';
+import { PapersService } from './papers.service';
+
+@ApiTags('papers')
+@ApiBearerAuth()
+@Controller('papers')
+export class PapersController {
+  constructor(private readonly papers: PapersService) {}
+
+  @Get()
+  @ApiOperation({ summary: "The caller's papers, newest first (401 UNAUTHENTICATED, 400 VALIDATION_FAILED)" })
+  list(@CurrentUser() user: AuthUser, @Query() query: ListPapersQuery) {
+    return this.papers.list(user.userId, query);
+  }
+}

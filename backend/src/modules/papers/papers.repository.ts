@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { Prisma } from '@prisma/client';
+import { PrismaService } from '../../common/prisma/prisma.service';
+
+export interface PaperInput {
+  title: string;
+  doi?: string;
+  authors?: string[];
+  year?: number;
+  abstract?: string;
+}
+
+export interface UpsertedPaper {
+  paperId: string;
+  created: boolean;
+}
+
+/** All SQL of papers. */
+@Injectable()
+export class PapersRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Creates the user's papers, or updates the user's paper with the same DOI, with one
+   * set-based upsert (plus one read to tell created from updated). Returns one entry
+   * per input, in order; repeated DOIs in one call resolve to the same paper.
+   */
+  async upsertForUser(
+    db: Prisma.TransactionClient,
+    userId: string,
+    papers: PaperInput[],
+  ): Promise<UpsertedPaper[]> {
+    if (papers.length === 0) return [];
+    const dois = [...new Set(papers.map((p) => p.doi).filter((d): d is string => d !== undefined))];
+    const existing = new Set(
+      dois.length === 0
+        ? []
+        : (
+            await db.$queryRawUnsafe<{ doi: string }[]>(
+              `SELECT "doi" FROM "Paper" WHERE "userId" = ? AND "doi" IN (SELECT "value" FROM json_each(?))`,
+              userId,
+              JSON.stringify(dois),
+            )
+          ).map((r) => r.doi),
+    );
+    const rows = papers.map((p) => ({ ...p, id: randomUUID(), authors: p.authors ?? [] }));
+    const now = new Date().toISOString();
+    const returned = await db.$queryRawUnsafe<{ id: string; doi: string | null }[]>(
+      `INSERT INTO "Paper" ("id", "userId", "title", "doi", "authors", "year", "abstract", "createdAt", "updatedAt")
+       SELECT json_extract("value", '$.id'), ?, json_extract("value", '$.title'), json_extract("value", '$.doi'),
+              json(json_extract("value", '$.authors')), json_extract("value", '$.year'), json_extract("value", '$.abstract'), ?, ?
+       FROM json_each(?) WHERE true
+       ON CONFLICT ("userId", "doi") DO UPDATE SET
+         "title" = excluded."title", "authors" = excluded."authors", "year" = excluded."year",
+         "abstract" = excluded."abstract", "updatedAt" = excluded."updatedAt"
+       RETURNING "id", "doi"`,
+      userId,
+      now,
+      now,
+      JSON.stringify(rows),
+    );
+    const idByDoi = new Map(returned.filter((r) => r.doi !== null).map((r) => [r.doi as string, r.id]));
+    const seen = new Set<string>();
+    return rows.map((row) => {
+      if (row.doi === undefined) return { paperId: row.id, created: true };
+      const created = !existing.has(row.doi) && !seen.has(row.doi);
+      seen.add(row.doi);
+      return { paperId: idByDoi.get(row.doi) as string, created };
+    });
+  }
+
+  async list(filter: {
+    userId: string;
+    doi?: string;
+    limit: number;
+    after?: { createdAt: Date; id: string };
+  }) {
+    const where: Prisma.PaperWhereInput = { userId: filter.userId, doi: filter.doi };
+    const [rows, total] = await Promise.all([
+      this.prisma.paper.findMany({
+        where: {
+          ...where,
+          ...(filter.after
+            ? {
+                OR: [
+                  { createdAt: { lt: filter.after.createdAt } },
+                  { createdAt: filter.after.createdAt, id: { lt: filter.after.id } },
+                ],
+              }
+            : {}),
+        },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: filter.limit + 1,
+      }),
+      this.prisma.paper.count({ where }),
+    ]);
+    return { rows, total };
+  }
+}

@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import type { Paper } from '@prisma/client';
+import { decodeCursor, isTimeCursor, Page, toPage } from '../../common/pagination/cursor';
+import { ListPapersQuery } from './dto/list-papers.query';
+import { PapersRepository } from './papers.repository';
+
+export interface PaperView {
+  id: string;
+  title: string;
+  doi: string | null;
+  authors: unknown;
+  year: number | null;
+  abstract: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const toView = (p: Paper): PaperView => ({
+  id: p.id,
+  title: p.title,
+  doi: p.doi,
+  authors: p.authors,
+  year: p.year,
+  abstract: p.abstract,
+  createdAt: p.createdAt.toISOString(),
+  updatedAt: p.updatedAt.toISOString(),
+});
+
+@Injectable()
+export class PapersService {
+  constructor(private readonly papers: PapersRepository) {}
+
+  /** The caller's papers only, newest first. */
+  async list(userId: string, query: ListPapersQuery): Promise<Page<PaperView> & { total: number }> {
+    const limit = query.limit ?? 20;
+    const after = query.cursor ? decodeCursor(query.cursor, isTimeCursor) : undefined;
+    const { rows, total } = await this.papers.list({
+      userId,
+      doi: query.doi,
+      limit,
+      after: after && { createdAt: new Date(after.t), id: after.id },
+    });
+    return { ...toPage(rows, limit, toView, (p) => ({ t: p.createdAt.toISOString(), id: p.id })), total };
+  }
+}
