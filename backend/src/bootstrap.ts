@@ -3,7 +3,7 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { AppModule } from './app.module';
+import { AppModule, AppOverrides } from './app.module';
 import { AppConfig } from './common/config/app-config';
 import { correlationMiddleware, reenterContextMiddleware } from './common/context/correlation.middleware';
 import { AppException } from './common/errors/app-exception';
@@ -11,8 +11,11 @@ import { AppLogger } from './common/logger/app-logger';
 import { BACKEND_DIR } from './common/prisma/database-url';
 
 /** Builds the HTTP application (shared by main.ts, the tests and the benchmarks). */
-export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+export async function createApp(
+  config: AppConfig,
+  overrides: AppOverrides = {},
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, overrides), {
     bufferLogs: true,
     bodyParser: false,
   });

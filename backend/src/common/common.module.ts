@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
-import { ClockModule } from './clock/clock.module';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { HealthController } from './health/health.controller';
 import { LoggerModule } from './logger/logger.module';
@@ -16,7 +15,7 @@ import { UserThrottlerGuard } from './rate-limit/user-throttler.guard';
  * rate-limit guards are applied per route.
  */
 @Module({
-  imports: [ClockModule, LoggerModule, PrismaModule, AuthModule, RateLimitModule],
+  imports: [LoggerModule, PrismaModule, AuthModule, RateLimitModule],
   controllers: [HealthController],
   providers: [
     { provide: APP_GUARD, useExisting: AuthGuard },

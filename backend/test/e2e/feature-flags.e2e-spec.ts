@@ -14,7 +14,13 @@ describe('Feature flags (e2e)', () => {
   it('a fresh database has BATCH_OPERATIONS present and disabled', async () => {
     const admin = givenUser(sut, { admin: true });
     const res = await sut.http().get('/feature-flags/BATCH_OPERATIONS').set(admin.auth).expect(200);
-    expect(res.body).toMatchObject({ name: 'BATCH_OPERATIONS', enabled: false, rollout: 0, whitelist: [], blacklist: [] });
+    expect(res.body).toMatchObject({
+      name: 'BATCH_OPERATIONS',
+      enabled: false,
+      rollout: 0,
+      whitelist: [],
+      blacklist: [],
+    });
   });
 
   it.each([
@@ -39,16 +45,31 @@ describe('Feature flags (e2e)', () => {
     expect(off.body.code).toBe('FEATURE_DISABLED');
     await sut.http().get('/batches').set(alice.auth).expect(403);
 
-    await sut.http().put('/feature-flags/BATCH_OPERATIONS').set(admin.auth).send({ enabled: true, rollout: 0, whitelist: [alice.userId] }).expect(200);
+    await sut
+      .http()
+      .put('/feature-flags/BATCH_OPERATIONS')
+      .set(admin.auth)
+      .send({ enabled: true, rollout: 0, whitelist: [alice.userId] })
+      .expect(200);
     await sut.http().post('/batches').set(alice.auth).send(batchBody).expect(202);
     await sut.http().post('/batches').set(bob.auth).send(batchBody).expect(403);
     const features = await sut.http().get('/me/features').set(alice.auth).expect(200);
     expect(features.body.BATCH_OPERATIONS).toEqual({ enabled: true, reason: 'TARGETING_MATCH' });
 
-    await sut.http().patch('/feature-flags/BATCH_OPERATIONS').set(admin.auth).send({ rollout: 100 }).expect(200);
+    await sut
+      .http()
+      .patch('/feature-flags/BATCH_OPERATIONS')
+      .set(admin.auth)
+      .send({ rollout: 100 })
+      .expect(200);
     await sut.http().post('/batches').set(bob.auth).send(batchBody).expect(202);
 
-    await sut.http().patch('/feature-flags/BATCH_OPERATIONS').set(admin.auth).send({ enabled: false }).expect(200);
+    await sut
+      .http()
+      .patch('/feature-flags/BATCH_OPERATIONS')
+      .set(admin.auth)
+      .send({ enabled: false })
+      .expect(200);
     await sut.http().post('/batches').set(alice.auth).send(batchBody).expect(403);
   });
 
@@ -59,23 +80,64 @@ describe('Feature flags (e2e)', () => {
       .put('/feature-flags/NEW_SEARCH')
       .set(admin.auth)
       .set('X-Correlation-ID', 'flag-create-1')
-      .send({ enabled: true, rollout: 12.5, blacklist: ['u-x'], description: 'new search', metadata: { team: 'a' } })
+      .send({
+        enabled: true,
+        rollout: 12.5,
+        blacklist: ['u-x'],
+        description: 'new search',
+        metadata: { team: 'a' },
+      })
       .expect(200);
-    expect(put.body).toMatchObject({ name: 'NEW_SEARCH', enabled: true, rollout: 12.5, blacklist: ['u-x'], updatedBy: admin.userId });
-    await sut.http().patch('/feature-flags/NEW_SEARCH').set(admin.auth).set('X-Correlation-ID', 'flag-patch-1').send({ rollout: 50 }).expect(200);
+    expect(put.body).toMatchObject({
+      name: 'NEW_SEARCH',
+      enabled: true,
+      rollout: 12.5,
+      blacklist: ['u-x'],
+      updatedBy: admin.userId,
+    });
+    await sut
+      .http()
+      .patch('/feature-flags/NEW_SEARCH')
+      .set(admin.auth)
+      .set('X-Correlation-ID', 'flag-patch-1')
+      .send({ rollout: 50 })
+      .expect(200);
     const list = await sut.http().get('/feature-flags').set(admin.auth).expect(200);
-    expect(list.body.data.map((f: { name: string }) => f.name)).toEqual(expect.arrayContaining(['BATCH_OPERATIONS', 'NEW_SEARCH']));
-    const explain = await sut.http().get('/feature-flags/NEW_SEARCH/evaluate?userId=u-x').set(admin.auth).expect(200);
+    expect(list.body.data.map((f: { name: string }) => f.name)).toEqual(
+      expect.arrayContaining(['BATCH_OPERATIONS', 'NEW_SEARCH']),
+    );
+    const explain = await sut
+      .http()
+      .get('/feature-flags/NEW_SEARCH/evaluate?userId=u-x')
+      .set(admin.auth)
+      .expect(200);
     expect(explain.body).toEqual({ enabled: false, reason: 'TARGETING_MATCH', bucket: expect.any(Number) });
-    await sut.http().delete('/feature-flags/NEW_SEARCH').set(admin.auth).set('X-Correlation-ID', 'flag-delete-1').expect(204);
+    await sut
+      .http()
+      .delete('/feature-flags/NEW_SEARCH')
+      .set(admin.auth)
+      .set('X-Correlation-ID', 'flag-delete-1')
+      .expect(204);
     await sut.http().get('/feature-flags/NEW_SEARCH').set(admin.auth).expect(404);
-    const missing = await sut.http().get('/feature-flags/NEW_SEARCH/evaluate?userId=u1').set(admin.auth).expect(200);
+    const missing = await sut
+      .http()
+      .get('/feature-flags/NEW_SEARCH/evaluate?userId=u1')
+      .set(admin.auth)
+      .expect(200);
     expect(missing.body).toMatchObject({ enabled: false, reason: 'ERROR' });
 
     const audit = await sut.http().get('/feature-flags/NEW_SEARCH/audit').set(admin.auth).expect(200);
     expect(audit.body.data.map((a: { action: string }) => a.action)).toEqual(['delete', 'update', 'create']);
-    expect(audit.body.data.map((a: { correlationId: string }) => a.correlationId)).toEqual(['flag-delete-1', 'flag-patch-1', 'flag-create-1']);
-    expect(audit.body.data[1]).toMatchObject({ actor: admin.userId, before: { rollout: 12.5 }, after: { rollout: 50 } });
+    expect(audit.body.data.map((a: { correlationId: string }) => a.correlationId)).toEqual([
+      'flag-delete-1',
+      'flag-patch-1',
+      'flag-create-1',
+    ]);
+    expect(audit.body.data[1]).toMatchObject({
+      actor: admin.userId,
+      before: { rollout: 12.5 },
+      after: { rollout: 50 },
+    });
     expect(audit.body.data[0]).toMatchObject({ after: null, before: { name: 'NEW_SEARCH' } });
   });
 

@@ -8,7 +8,9 @@ async function readLogs(dir: string, needle: string, timeoutMs = 3000): Promise<
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.startsWith('application-')) : [];
-    const lines = files.flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n')).filter((l) => l.includes(needle));
+    const lines = files
+      .flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n'))
+      .filter((l) => l.includes(needle));
     if (lines.length > 0 || Date.now() > deadline) return lines;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -29,7 +31,9 @@ describe('Common layer (e2e)', () => {
 
   it('serves the OpenAPI document at /docs', async () => {
     const res = await sut.http().get('/docs-json').expect(200);
-    expect(Object.keys(res.body.paths)).toEqual(expect.arrayContaining(['/batches', '/feature-flags/{name}', '/health']));
+    expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(['/batches', '/feature-flags/{name}', '/health']),
+    );
   });
 
   describe('authentication', () => {
@@ -38,7 +42,10 @@ describe('Common layer (e2e)', () => {
     it.each([
       ['no token', undefined],
       ['a malformed token', 'Bearer not-a-jwt'],
-      ['a token signed with another secret', `Bearer ${jwt.sign({ sub: 'u1', roles: [] }, { secret: 'another-secret-entirely-x' })}`],
+      [
+        'a token signed with another secret',
+        `Bearer ${jwt.sign({ sub: 'u1', roles: [] }, { secret: 'another-secret-entirely-x' })}`,
+      ],
       ['an expired token', 'expired'],
       ['a token without sub', 'nosub'],
     ])('rejects %s with 401 UNAUTHENTICATED', async (_name, header) => {
@@ -67,13 +74,29 @@ describe('Common layer (e2e)', () => {
     it('keeps a well-formed id, echoes it and writes it into the request’s log lines', async () => {
       const admin = givenUser(sut, { admin: true });
       const id = `test-corr.${Date.now()}:ok`;
-      const res = await sut.http().get('/feature-flags').set(admin.auth).set('X-Correlation-ID', id).expect(200);
+      const res = await sut
+        .http()
+        .get('/feature-flags')
+        .set(admin.auth)
+        .set('X-Correlation-ID', id)
+        .expect(200);
       expect(res.headers['x-correlation-id']).toBe(id);
-      await sut.http().patch('/feature-flags/BATCH_OPERATIONS').set(admin.auth).set('X-Correlation-ID', id).send({ rollout: 100 }).expect(200);
+      await sut
+        .http()
+        .patch('/feature-flags/BATCH_OPERATIONS')
+        .set(admin.auth)
+        .set('X-Correlation-ID', id)
+        .send({ rollout: 100 })
+        .expect(200);
       const lines = await readLogs(path.join(sut.db.dir, 'logs'), id);
       expect(lines.length).toBeGreaterThan(0);
       const entry = JSON.parse(lines[0]);
-      expect(entry).toMatchObject({ correlationId: id, userId: admin.userId, level: 'info', timestamp: expect.any(String) });
+      expect(entry).toMatchObject({
+        correlationId: id,
+        userId: admin.userId,
+        level: 'info',
+        timestamp: expect.any(String),
+      });
       expect(lines.join('\n')).not.toContain(admin.token);
     });
 
@@ -85,7 +108,9 @@ describe('Common layer (e2e)', () => {
       ['an empty id', ''],
     ])('replaces %s with a UUID v4', async (_name, bad) => {
       const res = await sut.http().get('/health').set('X-Correlation-ID', bad).expect(200);
-      expect(res.headers['x-correlation-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(res.headers['x-correlation-id']).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
     });
 
     it('puts the id into error bodies too', async () => {
@@ -97,7 +122,13 @@ describe('Common layer (e2e)', () => {
   describe('bad bodies', () => {
     it('answers malformed JSON with 400 VALIDATION_FAILED', async () => {
       const user = givenUser(sut);
-      const res = await sut.http().post('/batches').set(user.auth).set('Content-Type', 'application/json').send('{"operation": ').expect(400);
+      const res = await sut
+        .http()
+        .post('/batches')
+        .set(user.auth)
+        .set('Content-Type', 'application/json')
+        .send('{"operation": ')
+        .expect(400);
       expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', correlationId: expect.any(String) });
       expect(JSON.stringify(res.body)).not.toMatch(/at .*\.js/);
     });
@@ -125,7 +156,11 @@ describe('Common layer (e2e)', () => {
       const user = givenUser(sut);
       const responses = await Promise.all(
         Array.from({ length: 40 }, () =>
-          sut.http().post('/batches').set(user.auth).send({ operation: 'diagnostics.echo', items: [{ n: 1 }] }),
+          sut
+            .http()
+            .post('/batches')
+            .set(user.auth)
+            .send({ operation: 'diagnostics.echo', items: [{ n: 1 }] }),
         ),
       );
       const accepted = responses.filter((r) => r.status === 202);
@@ -134,7 +169,10 @@ describe('Common layer (e2e)', () => {
       expect(limited).toHaveLength(30);
       expect(accepted[0].headers['x-ratelimit-limit']).toBeDefined();
       const sample = limited[0];
-      expect(sample.body).toMatchObject({ code: 'RATE_LIMITED', details: { violatedPolicies: [expect.objectContaining({ policy: 'BATCH_OPERATIONS' })] } });
+      expect(sample.body).toMatchObject({
+        code: 'RATE_LIMITED',
+        details: { violatedPolicies: [expect.objectContaining({ policy: 'BATCH_OPERATIONS' })] },
+      });
       expect(Number(sample.headers['retry-after'])).toBeGreaterThan(0);
       expect(sample.headers['x-ratelimit-limit']).toBe('10');
       expect(sample.headers['x-ratelimit-remaining']).toBe('0');

@@ -7,7 +7,9 @@ import path from 'node:path';
 export default function globalSetup(): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-ops-template-'));
   const file = path.join(dir, 'template.db');
-  execFileSync(path.resolve('node_modules/.bin/prisma'), ['migrate', 'deploy'], {
+  const root = path.resolve(__dirname, '..', '..', '..');
+  execFileSync(path.join(root, 'node_modules', '.bin', 'prisma'), ['migrate', 'deploy'], {
+    cwd: root,
     env: { ...process.env, DATABASE_URL: `file:${file}` },
     stdio: 'pipe',
   });

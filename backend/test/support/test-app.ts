@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
+import type { AppOverrides } from '../../src/app.module';
 import { createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/common/config/app-config';
 import { TokenService } from '../../src/common/auth/token.service';
@@ -24,6 +25,7 @@ export interface TestApp {
 export async function givenApp(
   env: Record<string, string> = {},
   db: TempDatabase = givenTempDatabase(),
+  overrides: AppOverrides = {},
 ): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -34,7 +36,7 @@ export async function givenApp(
     RATE_LIMIT_THROTTLE_DEFAULT: '100000/60',
     ...env,
   });
-  const app = await createApp(config);
+  const app = await createApp(config, overrides);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${address.port}`;

@@ -1,6 +1,15 @@
-import { Global, Module } from '@nestjs/common';
-import { Clock, SystemClock } from './clock';
+import { DynamicModule, Module } from '@nestjs/common';
+import { Clock } from './clock';
 
-@Global()
-@Module({ providers: [{ provide: Clock, useClass: SystemClock }], exports: [Clock] })
-export class ClockModule {}
+@Module({})
+export class ClockModule {
+  /** The one clock of the application (SystemClock in production, ManualClock in tests). */
+  static with(clock: Clock): DynamicModule {
+    return {
+      module: ClockModule,
+      global: true,
+      providers: [{ provide: Clock, useValue: clock }],
+      exports: [Clock],
+    };
+  }
+}

@@ -35,7 +35,11 @@ describe(loadConfig.name, () => {
   });
 
   it('accepts a private secret in production and parses policy overrides', () => {
-    const sut = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-very-private-secret-of-some-length', RATE_LIMIT_EXPORT: '3/60' });
+    const sut = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: 'a-very-private-secret-of-some-length',
+      RATE_LIMIT_EXPORT: '3/60',
+    });
     expect(sut.JWT_SECRET).toBe('a-very-private-secret-of-some-length');
     expect(sut.rateLimits.EXPORT).toEqual({ limit: 3, windowMs: 60_000 });
   });

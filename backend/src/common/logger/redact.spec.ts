@@ -10,6 +10,9 @@ describe(redact.name, () => {
     });
     expect(JSON.stringify(sut)).not.toContain(jwt);
     expect(JSON.stringify(sut)).not.toContain('hunter2');
-    expect(sut).toMatchObject({ headers: { authorization: '[REDACTED]', accept: 'json' }, nested: [{ apiKey: '[REDACTED]' }, 'token was [REDACTED]'] });
+    expect(sut).toMatchObject({
+      headers: { authorization: '[REDACTED]', accept: 'json' },
+      nested: [{ apiKey: '[REDACTED]' }, 'token was [REDACTED]'],
+    });
   });
 });
