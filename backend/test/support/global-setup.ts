@@ -14,4 +14,9 @@ export default function globalSetup(): void {
     stdio: 'pipe',
   });
   process.env.TEST_TEMPLATE_DB = file;
+  // The crash and multi-process tests spawn the real compiled server.
+  execFileSync(path.join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'pipe',
+  });
 }

@@ -1,0 +1,73 @@
+import { ItemStatus } from './batch-status';
+import { BatchRepository } from './batch.repository';
+import { givenBatch, givenBatchFeatureOn, givenUser, paperItems } from '../../../test/support/factories';
+import { givenApp, TestApp } from '../../../test/support/test-app';
+
+describe(`${BatchRepository.name} lease fencing`, () => {
+  let app: TestApp;
+  let sut: BatchRepository;
+
+  beforeAll(async () => {
+    // No workers: the test plays two workers by hand.
+    app = await givenApp({ BATCH_WORKERS: '0' });
+    sut = app.app.get(BatchRepository);
+    await givenBatchFeatureOn(app);
+  });
+  afterAll(() => app.close());
+
+  it('a worker that stalled past its lease cannot overwrite the outcome of the worker that reclaimed its items', async () => {
+    const user = givenUser(app);
+    const batch = await givenBatch(app, user, { items: [{ n: 1 }, { n: 2 }], options: { chunkSize: 2 } });
+    const t0 = Date.now();
+    const stalled = await sut.claimChunk('stalled', 'token-old', t0, 1000, 100);
+    expect(stalled?.items).toHaveLength(2);
+    expect(await sut.claimChunk('other', 'token-early', t0 + 500, 1000, 100)).toBeNull();
+
+    const reclaimed = await sut.claimChunk('fresh', 'token-new', t0 + 1001, 1000, 100);
+    expect(reclaimed?.items.map((i) => i.id)).toEqual(stalled?.items.map((i) => i.id));
+    expect(reclaimed?.items.every((i) => i.attempts === 2)).toBe(true);
+
+    const fresh = await sut.transaction((tx) =>
+      sut.recordOutcomes(
+        tx,
+        batch.id,
+        'token-new',
+        reclaimed!.items.map((i) => ({ id: i.id, status: ItemStatus.Success, result: { by: 'fresh' } })),
+        t0 + 1100,
+      ),
+    );
+    expect(fresh.written).toBe(2);
+    const late = await sut.transaction((tx) =>
+      sut.recordOutcomes(
+        tx,
+        batch.id,
+        'token-old',
+        stalled!.items.map((i) => ({ id: i.id, status: ItemStatus.Failed, error: 'late' })),
+        t0 + 1200,
+      ),
+    );
+    expect(late.written).toBe(0);
+    expect(late.batch).toMatchObject({ succeededCount: 2, failedCount: 0, processedCount: 2 });
+    const rows = await app.prisma.batchJobItem.findMany({ where: { batchId: batch.id } });
+    expect(rows.map((r) => [r.status, r.result])).toEqual([
+      ['success', { by: 'fresh' }],
+      ['success', { by: 'fresh' }],
+    ]);
+  });
+
+  it('a stalled transactional worker sees none of its items as held, so it writes no effects', async () => {
+    const user = givenUser(app);
+    const batch = await givenBatch(app, user, {
+      operation: 'papers.import',
+      items: paperItems(3, 'fence'),
+      options: { chunkSize: 3 },
+    });
+    const t0 = Date.now() + 10_000;
+    await sut.claimChunk('stalled', 'tx-old', t0, 1000, 100);
+    await sut.claimChunk('fresh', 'tx-new', t0 + 2000, 1000, 100);
+    const held = await sut.transaction((tx) => sut.heldItemIds(tx, 'tx-old'));
+    expect(held.size).toBe(0);
+    expect((await sut.transaction((tx) => sut.heldItemIds(tx, 'tx-new'))).size).toBe(3);
+    expect(batch.id).toBeDefined();
+  });
+});
