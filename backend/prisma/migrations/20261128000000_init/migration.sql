@@ -14,6 +14,7 @@ CREATE TABLE "BatchOperation" (
     "correlationId" TEXT NOT NULL,
     "sealed" BOOLEAN NOT NULL DEFAULT false,
     "lastClaimedAt" BIGINT NOT NULL DEFAULT 0,
+    "eventSeq" INTEGER NOT NULL DEFAULT 0,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL,
     "startedAt" DATETIME,

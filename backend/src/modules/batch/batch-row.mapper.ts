@@ -31,6 +31,7 @@ export function rowToBatch(row: Record<string, unknown>): BatchRecord {
     options: parseJson(row.options) as BatchOptions,
     metadata: parseJson(row.metadata),
     correlationId: String(row.correlationId),
+    eventSeq: Number(row.eventSeq ?? 0),
     createdAt: parseDbDate(row.createdAt) as Date,
     startedAt: parseDbDate(row.startedAt),
     finishedAt: parseDbDate(row.finishedAt),

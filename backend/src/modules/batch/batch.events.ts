@@ -9,6 +9,8 @@ export const BatchEvent = {
 
 export interface BatchEventPayload {
   batch: BatchView;
+  /** The batch's eventSeq after the commit. */
+  seq: number;
   /** Epoch ms of the commit that produced this state. */
   committedAt: number;
 }

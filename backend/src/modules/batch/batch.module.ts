@@ -4,6 +4,7 @@ import { PapersModule } from '../papers/papers.module';
 import { BatchEnvelopeValidator } from './batch-envelope.validator';
 import { BatchRetentionService } from './batch-retention.service';
 import { BatchController } from './batch.controller';
+import { BatchGateway } from './batch.gateway';
 import { BatchRepository } from './batch.repository';
 import { BatchService } from './batch.service';
 import { BatchWorker } from './batch.worker';
@@ -20,12 +21,13 @@ import { PapersImportOperation } from './operations/papers-import.operation';
     BatchService,
     BatchEnvelopeValidator,
     BatchWorker,
+    BatchGateway,
     BatchRetentionService,
     IdempotencyService,
     OperationRegistry,
     PapersImportOperation,
     DiagnosticsEchoOperation,
   ],
-  exports: [BatchService],
+  exports: [BatchService, BatchGateway],
 })
 export class BatchModule {}

@@ -154,7 +154,8 @@ export class BatchRepository {
         if (items.length === 0) continue;
         const [row] = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
           `UPDATE "BatchOperation"
-           SET "lastClaimedAt" = ?, "status" = '${BatchStatus.Processing}', "startedAt" = COALESCE("startedAt", ?), "updatedAt" = ?
+           SET "lastClaimedAt" = ?, "status" = '${BatchStatus.Processing}', "startedAt" = COALESCE("startedAt", ?), "updatedAt" = ?,
+               "eventSeq" = "eventSeq" + 1
            WHERE "id" = ? RETURNING *`,
           now,
           new Date(now).toISOString(),
@@ -245,7 +246,8 @@ export class BatchRepository {
     const [row] = await db.$queryRawUnsafe<Record<string, unknown>[]>(
       `UPDATE "BatchOperation"
        SET "succeededCount" = "succeededCount" + ?, "failedCount" = "failedCount" + ?,
-           "processedCount" = "processedCount" + ?, "cancelledCount" = "cancelledCount" + ?, "updatedAt" = ?
+           "processedCount" = "processedCount" + ?, "cancelledCount" = "cancelledCount" + ?, "updatedAt" = ?,
+           "eventSeq" = "eventSeq" + 1
        WHERE "id" = ? RETURNING *`,
       delta.succeeded,
       delta.failed,
@@ -285,7 +287,7 @@ export class BatchRepository {
              WHEN "failedCount" > 0 AND json_extract("options", '$.allowFailures') = 0 THEN '${BatchStatus.Failed}'
              WHEN "failedCount" > 0 THEN '${BatchStatus.CompletedWithErrors}'
              ELSE '${BatchStatus.Completed}' END,
-           "finishedAt" = ?, "updatedAt" = ?
+           "finishedAt" = ?, "updatedAt" = ?, "eventSeq" = "eventSeq" + 1
        WHERE "id" = ? AND "finishedAt" IS NULL AND "processedCount" + "cancelledCount" = "itemCount"
        RETURNING *`,
       new Date(now).toISOString(),
@@ -311,7 +313,7 @@ export class BatchRepository {
         ? `CASE WHEN "startedAt" IS NULL THEN '${BatchStatus.Pending}' ELSE '${BatchStatus.Processing}' END`
         : `'${to}'`;
     const changed = await db.$executeRawUnsafe(
-      `UPDATE "BatchOperation" SET "status" = ${target}, "updatedAt" = ?
+      `UPDATE "BatchOperation" SET "status" = ${target}, "updatedAt" = ?, "eventSeq" = "eventSeq" + 1
        WHERE "id" = ? AND "status" IN (${from.map((s) => `'${s}'`).join(', ')})`,
       new Date(now).toISOString(),
       batchId,
@@ -360,7 +362,7 @@ export class BatchRepository {
     const [row] = await db.$queryRawUnsafe<Record<string, unknown>[]>(
       `UPDATE "BatchOperation" SET
          "succeededCount" = c."s", "failedCount" = c."f", "cancelledCount" = c."c", "processedCount" = c."s" + c."f",
-         "status" = '${BatchStatus.Processing}', "finishedAt" = NULL, "updatedAt" = ?
+         "status" = '${BatchStatus.Processing}', "finishedAt" = NULL, "updatedAt" = ?, "eventSeq" = "eventSeq" + 1
        FROM (SELECT COALESCE(SUM("status" = '${ItemStatus.Success}'), 0) AS "s",
                     COALESCE(SUM("status" = '${ItemStatus.Failed}'), 0) AS "f",
                     COALESCE(SUM("status" = '${ItemStatus.Cancelled}'), 0) AS "c"

@@ -14,6 +14,8 @@ export interface BatchRecord {
   options: BatchOptions;
   metadata: unknown;
   correlationId: string;
+  /** Rises with every committed change (orders live events). */
+  eventSeq: number;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;

@@ -240,7 +240,11 @@ export class BatchWorker implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private emit<K extends keyof BatchEventMap>(event: K, batch: BatchRecord): void {
-    const payload: BatchEventMap[K] = { batch: toBatchView(batch), committedAt: this.clock.now() };
+    const payload: BatchEventMap[K] = {
+      batch: toBatchView(batch),
+      seq: batch.eventSeq,
+      committedAt: this.clock.now(),
+    };
     this.events.emit(event, payload);
   }
 }

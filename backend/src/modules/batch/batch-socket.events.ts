@@ -1,0 +1,49 @@
+import type { BatchView } from './batch.types';
+
+export interface BatchProgressEvent {
+  batchId: string;
+  userId: string;
+  seq: number;
+  status: string;
+  stage: 'processing';
+  percentage: number;
+  itemCount: number;
+  processedCount: number;
+  succeededCount: number;
+  failedCount: number;
+  cancelledCount: number;
+  message: string;
+  correlationId: string;
+  details: { itemsPerSecond: number; etaSeconds: number | null };
+  at: string;
+}
+
+export interface BatchCompleteEvent extends BatchProgressEvent {
+  finishedAt: string | null;
+}
+
+export interface BatchErrorEvent {
+  batchId?: string;
+  code: string;
+  message: string;
+  correlationId: string;
+}
+
+/** The host's theme-extraction progress shape, kept so existing web clients can reuse their component. */
+export interface HostProgressEvent {
+  stage: string;
+  percentage: number;
+  message: string;
+  details?: { liveStats?: Record<string, unknown>; [key: string]: unknown };
+}
+
+/** Server → client events of the /batches namespace, declared once. */
+export interface ServerToClientEvents {
+  'batch-progress': (event: BatchProgressEvent) => void;
+  'batch-complete': (event: BatchCompleteEvent) => void;
+  'batch-error': (event: BatchErrorEvent) => void;
+  progress: (event: HostProgressEvent) => void;
+}
+
+export type SubscribeAck =
+  { ok: true; batch: BatchView } | { ok: false; error: { code: string; message?: string } };
