@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
+import { DevLoginController } from './auth/dev-login.controller';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { HealthController } from './health/health.controller';
 import { LoggerModule } from './logger/logger.module';
@@ -16,7 +17,7 @@ import { UserThrottlerGuard } from './rate-limit/user-throttler.guard';
  */
 @Module({
   imports: [LoggerModule, PrismaModule, AuthModule, RateLimitModule],
-  controllers: [HealthController],
+  controllers: [HealthController, DevLoginController],
   providers: [
     { provide: APP_GUARD, useExisting: AuthGuard },
     { provide: APP_GUARD, useExisting: UserThrottlerGuard },

@@ -1,0 +1,59 @@
+import { Body, Controller, Get, Inject, NotFoundException, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Throttle } from '@nestjs/throttler';
+import { z } from 'zod';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { AppException } from '../errors/app-exception';
+import { AppLogger } from '../logger/app-logger';
+import { UseThrottlers } from '../rate-limit/rate-limit.decorator';
+import { ADMIN_ROLE } from './auth-user';
+import { Public } from './auth.decorators';
+import { TokenService } from './token.service';
+
+const devLoginSchema = z.strictObject({
+  userId: z.string().regex(/^[A-Za-z0-9._:@-]{1,64}$/, 'userId must be 1-64 letters, digits or ._:@-'),
+  admin: z.boolean().optional(),
+});
+
+/** Tokens for local use by the web page; answers 404 when NODE_ENV=production. */
+@ApiTags('auth')
+@Controller()
+export class DevLoginController {
+  private readonly logger: AppLogger;
+
+  constructor(
+    private readonly tokens: TokenService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    logger: AppLogger,
+  ) {
+    this.logger = logger.forContext(DevLoginController.name);
+  }
+
+  @Get('app-config')
+  @Public()
+  @ApiOperation({ summary: 'What the web page may offer (dev login outside production)' })
+  appConfig() {
+    return { devLogin: this.devLoginAllowed() };
+  }
+
+  @Post('auth/dev-login')
+  @Public()
+  @UseThrottlers('auth')
+  @Throttle({ auth: { limit: 30, ttl: 60_000 } })
+  @ApiOperation({ summary: 'Development only: a token for any user id (404 in production)' })
+  login(@Body() body: unknown) {
+    if (!this.devLoginAllowed()) throw new NotFoundException();
+    const parsed = devLoginSchema.safeParse(body);
+    if (!parsed.success)
+      throw AppException.validation('Invalid dev login', {
+        errors: parsed.error.issues.map((i) => i.message),
+      });
+    this.logger.security('auth.dev_login', { userId: parsed.data.userId, admin: parsed.data.admin === true });
+    return { token: this.tokens.sign(parsed.data.userId, parsed.data.admin ? [ADMIN_ROLE] : []) };
+  }
+
+  private devLoginAllowed(): boolean {
+    return this.config.NODE_ENV !== 'production';
+  }
+}
