@@ -41,6 +41,8 @@ export default tseslint.config(
     files: ['backend/public/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
+      sourceType: 'script',
+      parserOptions: { projectService: false, project: false },
       globals: {
         window: 'readonly',
         document: 'readonly',
@@ -49,7 +51,8 @@ export default tseslint.config(
         io: 'readonly',
         console: 'readonly',
         setTimeout: 'readonly',
-        URLSearchParams: 'readonly',
+        CSS: 'readonly',
+        atob: 'readonly',
       },
     },
   },
