@@ -223,7 +223,7 @@
       });
       $('submit-result').textContent = 'Submitted batch ' + batch.id;
       render(batch);
-      state.socket &&
+      if (state.socket)
         state.socket.emit('subscribe', { batchId: batch.id }, (ack) => ack.ok && render(ack.batch));
     } catch (err) {
       $('submit-result').textContent = err.message;
