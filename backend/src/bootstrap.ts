@@ -3,12 +3,26 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import serveStatic from 'serve-static';
 import { AppModule, AppOverrides } from './app.module';
 import { AppConfig } from './common/config/app-config';
 import { correlationMiddleware, reenterContextMiddleware } from './common/context/correlation.middleware';
 import { AppException } from './common/errors/app-exception';
 import { AppLogger } from './common/logger/app-logger';
 import { BACKEND_DIR } from './common/prisma/database-url';
+
+/**
+ * The web page's files. Only GET / and paths with a file extension reach serve-static,
+ * so API requests do not pay for a file-system lookup.
+ */
+function staticPage(root: string) {
+  const serve = serveStatic(root, { index: ['index.html'] });
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (req.method === 'GET' && (req.path === '/' || /\.[a-z0-9]+$/i.test(req.path))) serve(req, res, next);
+    else next();
+  };
+}
 
 /** Builds the HTTP application (shared by main.ts, the tests and the benchmarks). */
 export async function createApp(
@@ -41,7 +55,7 @@ export async function createApp(
         }),
     }),
   );
-  app.useStaticAssets(path.join(BACKEND_DIR, 'public'), { index: 'index.html' });
+  app.use(staticPage(path.join(BACKEND_DIR, 'public')));
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -5,6 +5,8 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { resolveSqliteUrl } from './database-url';
 import { SerializedSqliteAdapterFactory } from './serialized-sqlite-adapter';
+import type { SqlExecutor } from './sql-executor';
+import { SqliteFastPath } from './sqlite-fast-path';
 
 /**
  * SQLite pragmas for one busy writer and many readers, set on the adapter's single
@@ -22,14 +24,46 @@ export const SQLITE_PRAGMAS = [
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
   readonly databasePath: string;
+  private readonly adapterFactory: SerializedSqliteAdapterFactory;
+  private fastPath: SqliteFastPath | null = null;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     const databasePath = resolveSqliteUrl(config.DATABASE_URL);
+    const adapterFactory = new SerializedSqliteAdapterFactory(new PrismaBetterSQLite3({ url: databasePath }));
     super({
-      adapter: new SerializedSqliteAdapterFactory(new PrismaBetterSQLite3({ url: databasePath })),
+      adapter: adapterFactory,
       transactionOptions: { maxWait: 15_000, timeout: 60_000 },
     });
     this.databasePath = databasePath;
+    this.adapterFactory = adapterFactory;
+  }
+
+  /**
+   * A write transaction for hot paths: prepared statements on the same connection when
+   * available (SQLite), else an interactive Prisma transaction. Either way `fn` gets the
+   * raw-query API and everything it runs commits or rolls back together.
+   */
+  async fastTransaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const fast = this.sqliteFastPath();
+    return fast ? fast.transaction(fn) : this.$transaction((tx) => fn(tx));
+  }
+
+  /** One raw statement on the fast path when available. */
+  async fastQuery<T>(sql: string, ...args: unknown[]): Promise<T> {
+    const fast = this.sqliteFastPath();
+    return fast ? fast.query<T>(sql, ...args) : this.$queryRawUnsafe<T>(sql, ...args);
+  }
+
+  async fastExecute(sql: string, ...args: unknown[]): Promise<number> {
+    const fast = this.sqliteFastPath();
+    return fast ? fast.execute(sql, ...args) : this.$executeRawUnsafe(sql, ...args);
+  }
+
+  private sqliteFastPath(): SqliteFastPath | null {
+    const connection = this.adapterFactory.connection;
+    if (!connection) return null;
+    this.fastPath ??= new SqliteFastPath(connection.lock, connection.db);
+    return this.fastPath;
   }
 
   async onModuleInit(): Promise<void> {

@@ -5,9 +5,10 @@ import type {
   SqlQuery,
   Transaction,
 } from '@prisma/driver-adapter-utils';
+import type BetterSqlite3 from 'better-sqlite3';
 
 /** A FIFO lock; `run` holds it for the duration of one async call. */
-class Lock {
+export class Lock {
   private tail: Promise<void> = Promise.resolve();
 
   acquire(): Promise<() => void> {
@@ -40,6 +41,8 @@ class Lock {
 export class SerializedSqliteAdapterFactory implements SqlDriverAdapterFactory {
   readonly provider = 'sqlite' as const;
   readonly adapterName: string;
+  /** The open connection and its lock, for the engine's fast path (see SqliteFastPath). */
+  connection: { lock: Lock; db: BetterSqlite3.Database } | null = null;
 
   constructor(private readonly inner: SqlDriverAdapterFactory) {
     this.adapterName = inner.adapterName;
@@ -48,6 +51,8 @@ export class SerializedSqliteAdapterFactory implements SqlDriverAdapterFactory {
   async connect(): Promise<SqlDriverAdapter> {
     const adapter = await this.inner.connect();
     const lock = new Lock();
+    // The better-sqlite3 adapter keeps its connection in `client`.
+    this.connection = { lock, db: (adapter as unknown as { client: BetterSqlite3.Database }).client };
     const begin: SqlQuery = { sql: 'BEGIN IMMEDIATE', args: [], argTypes: [] };
     return {
       provider: adapter.provider,

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../prisma/prisma.service';
+import type { SqlExecutor } from '../prisma/sql-executor';
 
-type Tx = Pick<PrismaService, '$queryRawUnsafe' | '$executeRawUnsafe'>;
+type Tx = SqlExecutor;
 
 export interface WindowHit {
   identifier: string;

@@ -59,7 +59,7 @@ export class RateLimitingService implements OnModuleInit, OnModuleDestroy {
     const refused: WindowHit[] = hits.filter((h) => h.cost > h.limit);
     if (refused.length === 0) {
       try {
-        await this.prisma.$transaction(async (tx) => {
+        await this.prisma.fastTransaction(async (tx) => {
           for (const hit of hits) {
             const count = await this.repository.tryConsume(tx, hit);
             if (count === null) refused.push(hit);

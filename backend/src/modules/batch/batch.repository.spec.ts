@@ -65,9 +65,9 @@ describe(`${BatchRepository.name} lease fencing`, () => {
     const t0 = Date.now() + 10_000;
     await sut.claimChunk('stalled', 'tx-old', t0, 1000, 100);
     await sut.claimChunk('fresh', 'tx-new', t0 + 2000, 1000, 100);
-    const held = await sut.transaction((tx) => sut.heldItemIds(tx, 'tx-old'));
+    const held = await sut.transaction((tx) => sut.heldItemIds(tx, batch.id, 'tx-old'));
     expect(held.size).toBe(0);
-    expect((await sut.transaction((tx) => sut.heldItemIds(tx, 'tx-new'))).size).toBe(3);
+    expect((await sut.transaction((tx) => sut.heldItemIds(tx, batch.id, 'tx-new'))).size).toBe(3);
     expect(batch.id).toBeDefined();
   });
 });

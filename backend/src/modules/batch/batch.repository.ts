@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
 import { PrismaService } from '../../common/prisma/prisma.service';
+import type { SqlExecutor } from '../../common/prisma/sql-executor';
 import { BatchStatus, ItemStatus } from './batch-status';
 import { rowToBatch } from './batch-row.mapper';
 import type { BatchRecord } from './batch.types';
 
-export type Db = Prisma.TransactionClient;
+export type Db = SqlExecutor;
 
 export interface ClaimedRow {
   id: string;
@@ -34,23 +35,21 @@ const ACTIVE = `('${BatchStatus.Pending}', '${BatchStatus.Processing}')`;
 export class BatchRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  /** A short write transaction on the engine's fast path. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(fn);
+    return this.prisma.fastTransaction(fn);
   }
 
-  async insertBatch(
-    db: Db,
-    b: {
-      id: string;
-      userId: string;
-      operation: string;
-      itemCount: number;
-      options: object;
-      metadata: unknown;
-      correlationId: string;
-    },
-  ): Promise<void> {
-    await db.batchOperation.create({
+  async insertBatch(b: {
+    id: string;
+    userId: string;
+    operation: string;
+    itemCount: number;
+    options: object;
+    metadata: unknown;
+    correlationId: string;
+  }): Promise<void> {
+    await this.prisma.batchOperation.create({
       data: {
         id: b.id,
         userId: b.userId,
@@ -68,7 +67,11 @@ export class BatchRepository {
     });
   }
 
-  /** Stores one slice of items (positions firstSeq…) with a single INSERT … SELECT over a JSON array. */
+  /**
+   * Stores one slice of items (positions firstSeq…) with a single INSERT … SELECT over a JSON array.
+   * Item ids are `<batchId>.<seq>`: unique, and they append to the primary-key index instead of
+   * scattering random keys across it.
+   */
   async insertItems(
     db: Db,
     batchId: string,
@@ -79,8 +82,10 @@ export class BatchRepository {
     const at = now.toISOString();
     return db.$executeRawUnsafe(
       `INSERT INTO "BatchJobItem" ("id", "batchId", "seq", "payload", "status", "attempts", "progress", "nextAttemptAt", "leaseExpiresAt", "createdAt", "updatedAt")
-       SELECT lower(hex(randomblob(16))), ?, ? + "key", "value", '${ItemStatus.Queued}', 0, 0, 0, 0, ?, ?
+       SELECT ? || '.' || printf('%07d', ? + "key"), ?, ? + "key", "value", '${ItemStatus.Queued}', 0, 0, 0, 0, ?, ?
        FROM json_each(?)`,
+      batchId,
+      firstSeq,
       batchId,
       firstSeq,
       at,
@@ -99,7 +104,7 @@ export class BatchRepository {
   }
 
   async findById(id: string): Promise<BatchRecord | null> {
-    const rows = await this.prisma.$queryRawUnsafe<Record<string, unknown>[]>(
+    const rows = await this.prisma.fastQuery<Record<string, unknown>[]>(
       `SELECT * FROM "BatchOperation" WHERE "id" = ? AND "sealed" = 1`,
       id,
     );
@@ -110,7 +115,9 @@ export class BatchRepository {
    * Claims up to `limit` claimable items of the batch that has waited longest, in one
    * transaction: users take turns (least recently served user first), then batches
    * of that user. Claimable = queued and due, or processing with an expired lease.
-   * Each claim stamps a fresh lease token that fences later writes.
+   * Each claim stamps a fresh lease token that fences later writes. Expired leases
+   * and queued items are two range scans of (batchId, status, seq), so the cost of a
+   * claim does not grow with the items already done.
    */
   async claimChunk(
     workerId: string,
@@ -137,10 +144,16 @@ export class BatchRepository {
            SET "status" = '${ItemStatus.Processing}', "attempts" = "attempts" + 1, "leaseOwner" = ?, "leaseToken" = ?,
                "leaseExpiresAt" = ?, "updatedAt" = ?
            WHERE "id" IN (
-             SELECT "id" FROM "BatchJobItem"
-             WHERE "batchId" = ? AND (("status" = '${ItemStatus.Queued}' AND "nextAttemptAt" <= ?)
-                                   OR ("status" = '${ItemStatus.Processing}' AND "leaseExpiresAt" < ?))
-             ORDER BY "seq" LIMIT ?)
+             SELECT "id" FROM (
+               SELECT "id" FROM "BatchJobItem"
+               WHERE "batchId" = ? AND "status" = '${ItemStatus.Processing}' AND "leaseExpiresAt" < ?
+               ORDER BY "seq" LIMIT ?)
+             UNION ALL
+             SELECT "id" FROM (
+               SELECT "id" FROM "BatchJobItem"
+               WHERE "batchId" = ? AND "status" = '${ItemStatus.Queued}' AND "nextAttemptAt" <= ?
+               ORDER BY "seq" LIMIT ?)
+             LIMIT ?)
            RETURNING "id", "seq", "payload", "attempts"`,
           workerId,
           leaseToken,
@@ -148,7 +161,10 @@ export class BatchRepository {
           new Date(now).toISOString(),
           candidate.id,
           now,
+          limit,
+          candidate.id,
           now,
+          limit,
           limit,
         );
         if (items.length === 0) continue;
@@ -172,10 +188,12 @@ export class BatchRepository {
   }
 
   /** Extends the lease of every item still held under `leaseToken`. */
-  async renewLease(leaseToken: string, until: number): Promise<number> {
-    return this.prisma.$executeRawUnsafe(
-      `UPDATE "BatchJobItem" SET "leaseExpiresAt" = ? WHERE "leaseToken" = ? AND "status" = '${ItemStatus.Processing}'`,
+  async renewLease(batchId: string, leaseToken: string, until: number): Promise<number> {
+    return this.prisma.fastExecute(
+      `UPDATE "BatchJobItem" SET "leaseExpiresAt" = ?
+       WHERE "batchId" = ? AND "status" = '${ItemStatus.Processing}' AND "leaseToken" = ?`,
       until,
+      batchId,
       leaseToken,
     );
   }
@@ -184,9 +202,10 @@ export class BatchRepository {
    * Inside the chunk's transaction: the ids still held under `leaseToken`. A worker that
    * lost its lease gets back only what it still owns, before it writes any effect.
    */
-  async heldItemIds(db: Db, leaseToken: string): Promise<Set<string>> {
+  async heldItemIds(db: Db, batchId: string, leaseToken: string): Promise<Set<string>> {
     const rows = await db.$queryRawUnsafe<{ id: string }[]>(
-      `SELECT "id" FROM "BatchJobItem" WHERE "leaseToken" = ? AND "status" = '${ItemStatus.Processing}'`,
+      `SELECT "id" FROM "BatchJobItem" WHERE "batchId" = ? AND "status" = '${ItemStatus.Processing}' AND "leaseToken" = ?`,
+      batchId,
       leaseToken,
     );
     return new Set(rows.map((r) => r.id));
@@ -347,14 +366,6 @@ export class BatchRepository {
       ...args,
     );
     return rows.length;
-  }
-
-  async countItemsByStatus(db: Db, batchId: string): Promise<Record<string, number>> {
-    const rows = await db.$queryRawUnsafe<{ status: string; n: bigint }[]>(
-      `SELECT "status", COUNT(*) AS "n" FROM "BatchJobItem" WHERE "batchId" = ? GROUP BY "status"`,
-      batchId,
-    );
-    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
   /** Recounts the counters from the item rows after a requeue and reopens the batch, in one statement. */

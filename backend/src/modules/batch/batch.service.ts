@@ -164,17 +164,15 @@ export class BatchService {
     const id = randomUUID();
     const correlationId = RequestContext.correlationId() ?? randomUUID();
     const started = this.clock.now();
-    await this.repository.transaction((tx) =>
-      this.repository.insertBatch(tx, {
-        id,
-        userId: user.userId,
-        operation: envelope.operation,
-        itemCount: envelope.items.length,
-        options: envelope.options,
-        metadata: envelope.metadata,
-        correlationId,
-      }),
-    );
+    await this.repository.insertBatch({
+      id,
+      userId: user.userId,
+      operation: envelope.operation,
+      itemCount: envelope.items.length,
+      options: envelope.options,
+      metadata: envelope.metadata,
+      correlationId,
+    });
     try {
       const now = this.clock.date();
       for (let start = 0; start < envelope.items.length; start += INSERT_SLICE) {

@@ -93,7 +93,9 @@ export class BatchWorker implements OnApplicationBootstrap, OnApplicationShutdow
         this.logger.errorWithStack('Batch worker iteration failed', error);
       }
       const pause = worked ? this.config.BATCH_CHUNK_DELAY_MS : this.config.BATCH_POLL_MS;
-      if (pause > 0 || !worked) await this.sleep(pause);
+      if (pause > 0) await this.sleep(pause);
+      // The fast path resolves without touching the event loop: let HTTP and socket I/O run between chunks.
+      else await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
@@ -117,14 +119,14 @@ export class BatchWorker implements OnApplicationBootstrap, OnApplicationShutdow
     const heartbeat = setInterval(
       () =>
         void this.repository
-          .renewLease(claim.leaseToken, this.clock.now() + this.config.BATCH_LEASE_MS)
+          .renewLease(batch.id, claim.leaseToken, this.clock.now() + this.config.BATCH_LEASE_MS)
           .catch(() => undefined),
       Math.max(250, Math.floor(this.config.BATCH_LEASE_MS / 3)),
     );
     try {
       const recorded = handler?.transactional
         ? await this.repository.transaction(async (tx) => {
-            const held = await this.repository.heldItemIds(tx, claim.leaseToken);
+            const held = await this.repository.heldItemIds(tx, batch.id, claim.leaseToken);
             const items = claim.items.filter((i) => held.has(i.id));
             return this.record(tx, claim, items, await this.run(handler, claim, items, tx));
           })

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
 import { PrismaService } from '../../common/prisma/prisma.service';
+import type { SqlExecutor } from '../../common/prisma/sql-executor';
 
 export interface PaperInput {
   title: string;
@@ -26,11 +27,7 @@ export class PapersRepository {
    * set-based upsert (plus one read to tell created from updated). Returns one entry
    * per input, in order; repeated DOIs in one call resolve to the same paper.
    */
-  async upsertForUser(
-    db: Prisma.TransactionClient,
-    userId: string,
-    papers: PaperInput[],
-  ): Promise<UpsertedPaper[]> {
+  async upsertForUser(db: SqlExecutor, userId: string, papers: PaperInput[]): Promise<UpsertedPaper[]> {
     if (papers.length === 0) return [];
     const dois = [...new Set(papers.map((p) => p.doi).filter((d): d is string => d !== undefined))];
     const existing = new Set(

@@ -1,5 +1,5 @@
 import { Injectable, SetMetadata, applyDecorators } from '@nestjs/common';
-import type { Prisma } from '@prisma/client';
+import type { SqlExecutor } from '../../../common/prisma/sql-executor';
 import type { z } from 'zod';
 import type { AppLogger } from '../../../common/logger/app-logger';
 
@@ -22,7 +22,7 @@ export interface OperationContext {
   signal: AbortSignal;
   logger: AppLogger;
   /** The chunk's transaction, for operations with `transactional = true`; null otherwise. */
-  tx: Prisma.TransactionClient | null;
+  tx: SqlExecutor | null;
 }
 
 /**
