@@ -178,6 +178,8 @@ export class BatchService {
       for (let start = 0; start < envelope.items.length; start += INSERT_SLICE) {
         const slice = JSON.stringify(envelope.items.slice(start, start + INSERT_SLICE));
         await this.repository.transaction((tx) => this.repository.insertItems(tx, id, start, slice, now));
+        // Let other requests in between slices: a large batch must not stall the API.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       await this.repository.seal(id);
     } catch (error) {
