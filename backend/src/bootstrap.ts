@@ -11,6 +11,7 @@ import { correlationMiddleware, reenterContextMiddleware } from './common/contex
 import { AppException } from './common/errors/app-exception';
 import { AppLogger } from './common/logger/app-logger';
 import { BACKEND_DIR } from './common/prisma/database-url';
+import { RedisIoAdapter } from './common/redis/redis-io.adapter';
 
 /**
  * The web page's files. Only GET / and paths with a file extension reach serve-static,
@@ -66,6 +67,8 @@ export async function createApp(
       .build(),
   );
   SwaggerModule.setup('docs', app, document);
+  if (config.REDIS_URL)
+    app.useWebSocketAdapter(new RedisIoAdapter(app, config.REDIS_URL, config.REDIS_KEY_PREFIX));
   app.enableShutdownHooks();
   return app;
 }

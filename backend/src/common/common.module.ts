@@ -7,6 +7,7 @@ import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { HealthController } from './health/health.controller';
 import { LoggerModule } from './logger/logger.module';
 import { PrismaModule } from './prisma/prisma.module';
+import { RedisModule } from './redis/redis.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { UserThrottlerGuard } from './rate-limit/user-throttler.guard';
 
@@ -16,7 +17,7 @@ import { UserThrottlerGuard } from './rate-limit/user-throttler.guard';
  * rate-limit guards are applied per route.
  */
 @Module({
-  imports: [LoggerModule, PrismaModule, AuthModule, RateLimitModule],
+  imports: [LoggerModule, PrismaModule, RedisModule, AuthModule, RateLimitModule],
   controllers: [HealthController, DevLoginController],
   providers: [
     { provide: APP_GUARD, useExisting: AuthGuard },

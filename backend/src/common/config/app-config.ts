@@ -22,12 +22,13 @@ const schema = z
     PORT: intFrom(0, 65535).default(3000),
     DATABASE_URL: z
       .string()
-      .regex(/^(file:|postgres(ql)?:\/\/)/, 'must start with file: or postgresql://')
+      .regex(/^file:/, 'must be a file: URL (SQLite); PostgreSQL is not supported yet')
       .default('file:./data/app.db'),
     REDIS_URL: z
       .string()
       .regex(/^rediss?:\/\//, 'must start with redis://')
       .optional(),
+    REDIS_KEY_PREFIX: z.string().max(64).default('nbo:'),
     JWT_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
     LOG_DIR: z.string().min(1).default('logs'),
     LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),

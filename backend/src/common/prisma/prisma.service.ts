@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '@prisma/client';
 import { AppConfig } from '../config/app-config';
@@ -22,7 +22,7 @@ export const SQLITE_PRAGMAS = [
 
 /** The Prisma client over the better-sqlite3 driver adapter (no query-engine binary). */
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnModuleInit, OnApplicationShutdown {
   readonly databasePath: string;
   private readonly adapterFactory: SerializedSqliteAdapterFactory;
   private fastPath: SqliteFastPath | null = null;
@@ -71,7 +71,8 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
     for (const pragma of SQLITE_PRAGMAS) await this.$queryRawUnsafe(pragma);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** Last step of shutdown, after the workers (onModuleDestroy) have finished their chunks. */
+  async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
   }
 

@@ -1,5 +1,8 @@
 import { ExecutionContext, Global, Module } from '@nestjs/common';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ThrottlerModule } from '@nestjs/throttler';
+import type Redis from 'ioredis';
+import { REDIS } from '../redis/redis.module';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { THROTTLER_OPT_IN } from './rate-limit.decorator';
@@ -20,10 +23,12 @@ const optedIn = (name: string) => (ctx: ExecutionContext) => {
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => {
+      inject: [APP_CONFIG, REDIS],
+      useFactory: (config: AppConfig, redis: Redis | null) => {
         const { THROTTLE_DEFAULT, THROTTLE_AUTH, THROTTLE_UPLOAD } = config.rateLimits;
         return {
+          // With Redis the counters are shared by every instance (atomic Lua increments).
+          storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
           throttlers: [
             { name: 'default', limit: THROTTLE_DEFAULT.limit, ttl: THROTTLE_DEFAULT.windowMs },
             {

@@ -4,6 +4,9 @@ import { AppConfig, RatePolicyName } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { AppLogger } from '../logger/app-logger';
 import { PrismaService } from '../prisma/prisma.service';
+import { REDIS } from '../redis/redis.module';
+import type Redis from 'ioredis';
+import { RedisWindowStore } from './redis-window-store';
 import { PolicyState } from './rate-limit-headers';
 import { RateLimitRepository, WindowHit } from './rate-limit.repository';
 
@@ -25,6 +28,7 @@ const SWEEP_INTERVAL_MS = 60_000;
 export class RateLimitingService implements OnModuleInit, OnModuleDestroy {
   private sweeper?: NodeJS.Timeout;
   private readonly logger: AppLogger;
+  private readonly redisStore: RedisWindowStore | null;
 
   constructor(
     private readonly prisma: PrismaService,
@@ -32,8 +36,10 @@ export class RateLimitingService implements OnModuleInit, OnModuleDestroy {
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     logger: AppLogger,
+    @Inject(REDIS) redis: Redis | null,
   ) {
     this.logger = logger.forContext(RateLimitingService.name);
+    this.redisStore = redis ? new RedisWindowStore(redis) : null;
   }
 
   onModuleInit(): void {
@@ -57,6 +63,17 @@ export class RateLimitingService implements OnModuleInit, OnModuleDestroy {
     const hits = charges.map(({ policy, cost }) => this.hitFor(identifier, policy, cost, now));
     const counts = new Map<string, number>();
     const refused: WindowHit[] = hits.filter((h) => h.cost > h.limit);
+    if (refused.length === 0 && this.redisStore) {
+      const result = await this.redisStore.consume(hits, now);
+      hits.forEach((hit, i) => counts.set(hit.policy, result.counts[i]));
+      if (!result.allowed) refused.push(...hits.filter((h, i) => result.counts[i] + h.cost > h.limit));
+      const states = hits.map((hit) => this.stateOf(hit, counts.get(hit.policy) ?? 0, now));
+      return {
+        allowed: result.allowed,
+        states,
+        violated: states.filter((s) => refused.some((r) => r.policy === s.policy)),
+      };
+    }
     if (refused.length === 0) {
       try {
         await this.prisma.fastTransaction(async (tx) => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { Clock } from '../../common/clock/clock';
 import { AppConfig } from '../../common/config/app-config';
@@ -29,7 +29,7 @@ interface Claim {
  * for transactional operations) only where the lease token still matches.
  */
 @Injectable()
-export class BatchWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   readonly workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly logger: AppLogger;
   private readonly stop = new AbortController();
@@ -52,7 +52,8 @@ export class BatchWorker implements OnApplicationBootstrap, OnApplicationShutdow
     this.loops = Array.from({ length: this.config.BATCH_WORKERS }, () => this.loop());
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** First step of shutdown: finish the chunks in flight while the database is still open. */
+  async onModuleDestroy(): Promise<void> {
     this.stop.abort();
     this.wake();
     await Promise.all(this.loops);

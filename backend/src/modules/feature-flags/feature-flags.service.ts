@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type Redis from 'ioredis';
 import type { FeatureFlag } from '@prisma/client';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { Clock } from '../../common/clock/clock';
@@ -7,6 +8,7 @@ import { APP_CONFIG } from '../../common/config/config.module';
 import { RequestContext } from '../../common/context/request-context';
 import { AppException } from '../../common/errors/app-exception';
 import { AppLogger } from '../../common/logger/app-logger';
+import { REDIS } from '../../common/redis/redis.module';
 import { PatchFlagDto, PutFlagDto } from './dto/flag.dto';
 import { Evaluation, evaluateFlag, FlagRule } from './flag-evaluation';
 import { FeatureFlagsRepository, FlagWrite } from './feature-flags.repository';
@@ -49,7 +51,8 @@ export function toFlagView(flag: FeatureFlag): FlagView {
  * cache is fresh (FEATURE_FLAG_CACHE_MS); this instance sees its own changes at once.
  */
 @Injectable()
-export class FeatureFlagsService {
+export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown {
+  private subscriber: Redis | null = null;
   private cache: Map<string, FlagRule & { whitelistSet?: Set<string> }> | null = null;
   private loadedAt = 0;
   private loading: Promise<void> | null = null;
@@ -61,8 +64,25 @@ export class FeatureFlagsService {
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     logger: AppLogger,
+    @Inject(REDIS) private readonly redis: Redis | null,
   ) {
     this.logger = logger.forContext(FeatureFlagsService.name);
+  }
+
+  /** With Redis, every instance drops its cache as soon as any instance changes a flag. */
+  async onModuleInit(): Promise<void> {
+    if (!this.redis) return;
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('message', () => this.invalidate());
+    await this.subscriber.subscribe(this.channel());
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.subscriber?.quit().catch(() => undefined);
+  }
+
+  private channel(): string {
+    return `${this.config.REDIS_KEY_PREFIX}feature-flags:changed`;
   }
 
   /** Evaluates `name` for `userId` (contract precedence). A missing flag is off, reason ERROR, logged once. */
@@ -169,6 +189,9 @@ export class FeatureFlagsService {
       f ? toFlagView(f) : null,
     );
     this.invalidate();
+    await this.redis
+      ?.publish(this.channel(), name)
+      .catch((error: unknown) => this.logger.errorWithStack('Flag change not published', error));
     this.reportedMissing.delete(name);
     this.logger.audit('feature_flag.changed', {
       flag: name,
