@@ -41,25 +41,73 @@ describe('Batches (e2e)', () => {
     expect(items.body.nextCursor).toEqual(expect.any(String));
   });
 
-  it('imports papers, failing invalid items for good', async () => {
+  it('imports 1,000 papers with 37 invalid ones: completed_with_errors, failures never retried, the rest match the papers table', async () => {
     const user = givenUser(sut);
-    const items: Record<string, unknown>[] = paperItems(100, 'x');
-    items[3] = { title: 'bad doi', doi: 'nope' };
-    items[7] = { title: '   ' };
-    items[9] = { title: 'year', year: 3000 };
-    const created = await givenBatch(sut, user, { operation: 'papers.import', items });
+    const items: Record<string, unknown>[] = paperItems(1000, 'k');
+    const invalid = new Map<number, string>();
+    for (let i = 0; i < 37; i++) {
+      const index = 5 + i * 27;
+      const kind = i % 3;
+      items[index] =
+        kind === 0
+          ? { title: 'Bad DOI', doi: 'doi:nope' }
+          : kind === 1
+            ? { title: '   ' }
+            : { title: 'Too late', year: 2500 };
+      invalid.set(
+        index,
+        kind === 0
+          ? 'doi must match'
+          : kind === 1
+            ? 'title must not be blank'
+            : 'year must be between 1000 and 2100',
+      );
+    }
+    const created = await givenBatch(sut, user, {
+      operation: 'papers.import',
+      items,
+      options: { chunkSize: 100 },
+    });
     const done = await waitForBatch(sut, user, created.id);
-    expect(done).toMatchObject({ status: 'completed_with_errors', succeededCount: 97, failedCount: 3 });
-    const failed = await sut
-      .http()
-      .get(`/batches/${created.id}/items?status=failed`)
-      .set(user.auth)
-      .expect(200);
-    expect(failed.body.data.map((i: { seq: number }) => i.seq)).toEqual([3, 7, 9]);
-    expect(failed.body.data[0].error).toContain('doi must match');
-    expect(failed.body.data[0].attempts).toBe(1);
-    const papers = await sut.http().get('/papers?limit=5').set(user.auth).expect(200);
-    expect(papers.body.total).toBe(97);
+    expect(done).toMatchObject({
+      status: 'completed_with_errors',
+      failedCount: 37,
+      succeededCount: 963,
+      processedCount: 1000,
+    });
+
+    const failed = await sut.prisma.batchJobItem.findMany({
+      where: { batchId: created.id, status: 'failed' },
+      orderBy: { seq: 'asc' },
+    });
+    expect(failed.map((f) => f.seq)).toEqual([...invalid.keys()]);
+    for (const item of failed) {
+      expect(item.error).toContain(invalid.get(item.seq));
+      expect(item.attempts).toBe(1);
+    }
+    const papers = await sut.prisma.paper.findMany({ where: { userId: user.userId } });
+    expect(papers).toHaveLength(963);
+    const succeeded = await sut.prisma.batchJobItem.findMany({
+      where: { batchId: created.id, status: 'success' },
+    });
+    const paperIds = new Set(papers.map((p) => p.id));
+    expect(new Set(succeeded.map((i) => (i.result as { paperId: string }).paperId))).toEqual(paperIds);
+    expect(succeeded.every((i) => (i.result as { created: boolean }).created)).toBe(true);
+
+    // The same DOIs again: every paper is updated, none duplicated.
+    const again = await givenBatch(sut, user, {
+      operation: 'papers.import',
+      items: paperItems(1000, 'k').map((p) => ({ ...p, title: `${String(p.title)} (v2)` })),
+    });
+    const second = await waitForBatch(sut, user, again.id);
+    expect(second).toMatchObject({ status: 'completed', succeededCount: 1000 });
+    expect(await sut.prisma.paper.count({ where: { userId: user.userId } })).toBe(1000);
+    const updated = await sut.prisma.batchJobItem.findMany({ where: { batchId: again.id } });
+    expect(updated.filter((i) => (i.result as { created: boolean }).created === false)).toHaveLength(963);
+    const one = await sut.http().get('/papers?doi=10.1000/k-0').set(user.auth).expect(200);
+    expect(one.body).toMatchObject({ total: 1, data: [{ doi: '10.1000/k-0', title: 'Paper k 0 (v2)' }] });
+    const other = givenUser(sut);
+    expect((await sut.http().get('/papers').set(other.auth).expect(200)).body.total).toBe(0);
   });
 
   it('retries transient failures with backoff', async () => {
