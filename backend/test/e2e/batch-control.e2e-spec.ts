@@ -7,7 +7,6 @@ import {
   TestUser,
   waitForBatch,
 } from '../support/factories';
-import { givenTempDatabase } from '../support/temp-database';
 import { givenApp, TestApp } from '../support/test-app';
 
 describe('Batch control (e2e)', () => {
@@ -199,7 +198,7 @@ describe('Batch control (e2e)', () => {
 describe('Retry backoff (injected clock)', () => {
   it('schedules attempt n+1 at base × 2^(n-1) (±20 % jitter) and not before', async () => {
     const clock = new ManualClock(Date.UTC(2026, 10, 28));
-    const sut = await givenApp({ BATCH_RETRY_BASE_MS: '2000' }, givenTempDatabase(), { clock });
+    const sut = await givenApp({ BATCH_RETRY_BASE_MS: '2000' }, undefined, { clock });
     try {
       await givenBatchFeatureOn(sut);
       const user = givenUser(sut);

@@ -77,7 +77,7 @@ describe('Durability (real server processes)', () => {
   });
   afterEach(async () => {
     await Promise.all(servers.splice(0).map((s) => s.crash()));
-    db.remove();
+    await db.remove();
   });
 
   it('finishes a 20,000-item papers.import after three SIGKILLs at random points, every item exactly once', async () => {

@@ -7,7 +7,7 @@ import { DEV_JWT_SECRET } from '../../src/common/config/app-config';
 import { echoItems, givenBatchFeatureOn, givenUser } from '../support/factories';
 import { givenRedisPrefix, REDIS_URL } from '../support/redis';
 import { spawnServer, ServerProcess } from '../support/server-process';
-import { givenTempDatabase, TempDatabase } from '../support/temp-database';
+import { givenDatabase, TempDatabase } from '../support/temp-database';
 import { givenApp } from '../support/test-app';
 
 const jwt = new JwtService();
@@ -27,14 +27,14 @@ async function until(
   }
 }
 
-describe('Scale-out with Redis: three instances on one database', () => {
+describe(`Scale-out with Redis: three instances on one ${process.env.TEST_BACKEND === 'postgres' ? 'PostgreSQL' : 'SQLite'} database`, () => {
   let db: TempDatabase;
   let redis: ReturnType<typeof givenRedisPrefix>;
   const servers: ServerProcess[] = [];
   let socket: Socket | undefined;
 
   beforeAll(async () => {
-    db = givenTempDatabase();
+    db = await givenDatabase();
     redis = givenRedisPrefix();
     for (const name of ['a', 'b', 'c']) {
       servers.push(
@@ -55,7 +55,7 @@ describe('Scale-out with Redis: three instances on one database', () => {
     socket?.close();
     await Promise.all(servers.map((s) => s.stop()));
     await redis.cleanup();
-    db.remove();
+    await db.remove();
   });
 
   it('sees a flag change made on A on B and C within a second (pushed over Redis, not the 10-minute cache)', async () => {

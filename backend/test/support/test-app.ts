@@ -5,7 +5,8 @@ import { createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/common/config/app-config';
 import { TokenService } from '../../src/common/auth/token.service';
 import { PrismaService } from '../../src/common/prisma/prisma.service';
-import { givenTempDatabase, TempDatabase } from './temp-database';
+import { givenRedisPrefix, REDIS_URL } from './redis';
+import { givenDatabase, TempDatabase, TEST_BACKEND } from './temp-database';
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -24,10 +25,14 @@ export interface TestApp {
  */
 export async function givenApp(
   env: Record<string, string> = {},
-  db: TempDatabase = givenTempDatabase(),
+  given?: TempDatabase,
   overrides: AppOverrides = {},
 ): Promise<TestApp> {
+  const db = given ?? (await givenDatabase());
+  // The conformance run (TEST_BACKEND=postgres) uses PostgreSQL and Redis together.
+  const redis = TEST_BACKEND === 'postgres' && !env.REDIS_URL ? givenRedisPrefix() : null;
   const config = loadConfig({
+    ...(redis ? { REDIS_URL, REDIS_KEY_PREFIX: redis.prefix } : {}),
     NODE_ENV: 'test',
     DATABASE_URL: db.url,
     LOG_DIR: `${db.dir}/logs`,
@@ -52,7 +57,8 @@ export async function givenApp(
       tokens.sign(userId, options.admin ? ['admin'] : [], options.expiresInSeconds ?? 3600),
     close: async () => {
       await app.close();
-      db.remove();
+      await db.remove();
+      await redis?.cleanup();
     },
   };
 }

@@ -22,7 +22,7 @@ const schema = z
     PORT: intFrom(0, 65535).default(3000),
     DATABASE_URL: z
       .string()
-      .regex(/^file:/, 'must be a file: URL (SQLite); PostgreSQL is not supported yet')
+      .regex(/^(file:|postgres(ql)?:\/\/)/, 'must start with file: (SQLite) or postgresql://')
       .default('file:./data/app.db'),
     REDIS_URL: z
       .string()

@@ -1,12 +1,13 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
-import { PrismaClient } from '@prisma/client';
+import { Prisma, PrismaClient } from '@prisma/client';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { resolveSqliteUrl } from './database-url';
 import { SerializedSqliteAdapterFactory } from './serialized-sqlite-adapter';
 import type { SqlExecutor } from './sql-executor';
 import { SqliteFastPath } from './sqlite-fast-path';
+import { sqliteDialect } from './sql-dialect';
 
 /**
  * SQLite pragmas for one busy writer and many readers, set on the adapter's single
@@ -24,6 +25,9 @@ export const SQLITE_PRAGMAS = [
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleInit, OnApplicationShutdown {
   readonly databasePath: string;
+  readonly dialect = sqliteDialect;
+  /** SQL NULL for Json columns of this client. */
+  readonly dbNull: typeof Prisma.DbNull = Prisma.DbNull;
   private readonly adapterFactory: SerializedSqliteAdapterFactory;
   private fastPath: SqliteFastPath | null = null;
 

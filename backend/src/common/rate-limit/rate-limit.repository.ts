@@ -43,7 +43,7 @@ export class RateLimitRepository {
   }
 
   async currentCount(identifier: string, policy: string, windowStart: number): Promise<number> {
-    const rows = await this.prisma.$queryRawUnsafe<{ count: number | bigint }[]>(
+    const rows = await this.prisma.fastQuery<{ count: number | bigint }[]>(
       `SELECT "count" FROM "RateLimit" WHERE "identifier" = ? AND "policy" = ? AND "windowStart" = ?`,
       identifier,
       policy,
@@ -54,6 +54,6 @@ export class RateLimitRepository {
 
   /** Deletes windows that ended before `now`; returns how many. */
   async deleteExpired(now: number): Promise<number> {
-    return this.prisma.$executeRawUnsafe(`DELETE FROM "RateLimit" WHERE "expiresAt" < ?`, now);
+    return this.prisma.fastExecute(`DELETE FROM "RateLimit" WHERE "expiresAt" < ?`, now);
   }
 }

@@ -7,6 +7,7 @@ import { formatIssues, OperationRegistry } from './operations/operation.registry
 import { BatchOptions } from './batch-status';
 import {
   createBatchSchema,
+  hasUnstorableText,
   isPlainObject,
   jsonDepth,
   MAX_ITEM_BYTES,
@@ -55,10 +56,14 @@ export class BatchEnvelopeValidator {
     }
     if (
       metadata !== null &&
-      (jsonDepth(metadata) > MAX_JSON_DEPTH || byteLength(metadata) > MAX_METADATA_BYTES)
+      (jsonDepth(metadata) > MAX_JSON_DEPTH ||
+        byteLength(metadata) > MAX_METADATA_BYTES ||
+        hasUnstorableText(metadata))
     ) {
-      throw AppException.validation('metadata is too large', {
-        errors: [`metadata must be at most ${MAX_METADATA_BYTES} bytes serialized`],
+      throw AppException.validation('metadata is invalid', {
+        errors: [
+          `metadata must be at most ${MAX_METADATA_BYTES} bytes serialized, ${MAX_JSON_DEPTH} levels deep, without NUL characters or unpaired surrogates`,
+        ],
       });
     }
     this.rejectItems(items.map((item, index) => ({ index, errors: shapeErrors(item) })));
@@ -102,5 +107,6 @@ function shapeErrors(item: unknown): string[] {
   if (!isPlainObject(item)) return ['item must be a JSON object'];
   if (jsonDepth(item) > MAX_JSON_DEPTH) return [`item must be nested at most ${MAX_JSON_DEPTH} levels deep`];
   if (byteLength(item) > MAX_ITEM_BYTES) return [`item must be at most ${MAX_ITEM_BYTES} bytes serialized`];
+  if (hasUnstorableText(item)) return ['item strings must not contain NUL characters or unpaired surrogates'];
   return [];
 }

@@ -57,7 +57,7 @@ export class BatchRetentionService implements OnApplicationBootstrap, OnModuleDe
       });
       for (const { id } of expired) {
         while (
-          (await this.prisma.$executeRawUnsafe(
+          (await this.prisma.fastExecute(
             `DELETE FROM "BatchJobItem" WHERE "id" IN (SELECT "id" FROM "BatchJobItem" WHERE "batchId" = ? LIMIT ${DELETE_SLICE})`,
             id,
           )) > 0

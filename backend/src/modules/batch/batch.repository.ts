@@ -56,10 +56,9 @@ export class BatchRepository {
         operation: b.operation,
         itemCount: b.itemCount,
         options: b.options,
+        // Left out when absent: the column stays SQL NULL on either database.
         metadata:
-          b.metadata === undefined || b.metadata === null
-            ? Prisma.DbNull
-            : (b.metadata as Prisma.InputJsonValue),
+          b.metadata === undefined || b.metadata === null ? undefined : (b.metadata as Prisma.InputJsonValue),
         correlationId: b.correlationId,
         status: BatchStatus.Pending,
         sealed: false,
@@ -80,18 +79,17 @@ export class BatchRepository {
     now: Date,
   ): Promise<number> {
     const at = now.toISOString();
-    return db.$executeRawUnsafe(
-      `INSERT INTO "BatchJobItem" ("id", "batchId", "seq", "payload", "status", "attempts", "progress", "nextAttemptAt", "leaseExpiresAt", "createdAt", "updatedAt")
-       SELECT ? || '.' || printf('%07d', ? + "key"), ?, ? + "key", "value", '${ItemStatus.Queued}', 0, 0, 0, 0, ?, ?
-       FROM json_each(?)`,
-      batchId,
-      firstSeq,
-      batchId,
-      firstSeq,
-      at,
-      at,
-      itemsJson,
-    );
+    const columns = `"id", "batchId", "seq", "payload", "status", "attempts", "progress", "nextAttemptAt", "leaseExpiresAt", "createdAt", "updatedAt"`;
+    const sql =
+      this.prisma.dialect.name === 'postgres'
+        ? `INSERT INTO "BatchJobItem" (${columns})
+           SELECT ?::text || '.' || lpad((?::int + "ord" - 1)::text, 7, '0'), ?, ?::int + "ord" - 1, "value",
+                  '${ItemStatus.Queued}', 0, 0, 0, 0, ?::timestamp(3), ?::timestamp(3)
+           FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS t("value", "ord")`
+        : `INSERT INTO "BatchJobItem" (${columns})
+           SELECT ? || '.' || printf('%07d', ? + "key"), ?, ? + "key", "value", '${ItemStatus.Queued}', 0, 0, 0, 0, ?, ?
+           FROM json_each(?)`;
+    return db.$executeRawUnsafe(sql, batchId, firstSeq, batchId, firstSeq, at, at, itemsJson);
   }
 
   /** Makes a fully stored batch claimable. */
@@ -105,7 +103,7 @@ export class BatchRepository {
 
   async findById(id: string): Promise<BatchRecord | null> {
     const rows = await this.prisma.fastQuery<Record<string, unknown>[]>(
-      `SELECT * FROM "BatchOperation" WHERE "id" = ? AND "sealed" = 1`,
+      `SELECT * FROM "BatchOperation" WHERE "id" = ? AND "sealed" = TRUE`,
       id,
     );
     return rows.length > 0 ? rowToBatch(rows[0]) : null;
@@ -126,13 +124,14 @@ export class BatchRepository {
     leaseMs: number,
     defaultLimit: number,
   ): Promise<{ batch: BatchRecord; items: ClaimedRow[]; started: boolean } | null> {
+    const d = this.prisma.dialect;
     return this.transaction(async (tx) => {
       const candidates = await tx.$queryRawUnsafe<
         { id: string; chunkSize: bigint | number | null; status: string }[]
       >(
-        `SELECT b."id", json_extract(b."options", '$.chunkSize') AS "chunkSize", b."status"
+        `SELECT b."id", ${d.jsonInt('b."options"', 'chunkSize')} AS "chunkSize", b."status"
          FROM "BatchOperation" b
-         WHERE b."status" IN ${ACTIVE} AND b."sealed" = 1
+         WHERE b."status" IN ${ACTIVE} AND b."sealed" = TRUE
          ORDER BY (SELECT MAX(u."lastClaimedAt") FROM "BatchOperation" u
                    WHERE u."userId" = b."userId" AND u."status" IN ${ACTIVE}), b."lastClaimedAt", b."createdAt"
          LIMIT 50`,
@@ -142,18 +141,18 @@ export class BatchRepository {
         const items = await tx.$queryRawUnsafe<ClaimedRow[]>(
           `UPDATE "BatchJobItem"
            SET "status" = '${ItemStatus.Processing}', "attempts" = "attempts" + 1, "leaseOwner" = ?, "leaseToken" = ?,
-               "leaseExpiresAt" = ?, "updatedAt" = ?
+               "leaseExpiresAt" = ?, "updatedAt" = ${d.ts}
            WHERE "id" IN (
              SELECT "id" FROM (
                SELECT "id" FROM "BatchJobItem"
                WHERE "batchId" = ? AND "status" = '${ItemStatus.Processing}' AND "leaseExpiresAt" < ?
-               ORDER BY "seq" LIMIT ?)
+               ORDER BY "seq" LIMIT ${d.int}${d.skipLocked}) AS "expired"
              UNION ALL
              SELECT "id" FROM (
                SELECT "id" FROM "BatchJobItem"
                WHERE "batchId" = ? AND "status" = '${ItemStatus.Queued}' AND "nextAttemptAt" <= ?
-               ORDER BY "seq" LIMIT ?)
-             LIMIT ?)
+               ORDER BY "seq" LIMIT ${d.int}${d.skipLocked}) AS "due"
+             LIMIT ${d.int})
            RETURNING "id", "seq", "payload", "attempts"`,
           workerId,
           leaseToken,
@@ -170,7 +169,8 @@ export class BatchRepository {
         if (items.length === 0) continue;
         const [row] = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
           `UPDATE "BatchOperation"
-           SET "lastClaimedAt" = ?, "status" = '${BatchStatus.Processing}', "startedAt" = COALESCE("startedAt", ?), "updatedAt" = ?,
+           SET "lastClaimedAt" = ?, "status" = '${BatchStatus.Processing}', "startedAt" = COALESCE("startedAt", ${d.ts}),
+               "updatedAt" = ${d.ts},
                "eventSeq" = "eventSeq" + 1
            WHERE "id" = ? RETURNING *`,
           now,
@@ -232,6 +232,7 @@ export class BatchRepository {
         n: o.next ?? 0,
       })),
     );
+    const d = this.prisma.dialect;
     const written = await db.$queryRawUnsafe<{ status: string }[]>(
       `UPDATE "BatchJobItem"
        SET "status" = o."s",
@@ -239,11 +240,14 @@ export class BatchRepository {
            "error" = o."e",
            "nextAttemptAt" = o."n",
            "progress" = CASE WHEN o."s" = '${ItemStatus.Queued}' THEN 0 ELSE 100 END,
-           "leaseOwner" = NULL, "leaseToken" = NULL, "leaseExpiresAt" = 0, "updatedAt" = ?
-       FROM (SELECT json_extract("value", '$.id') AS "id", json_extract("value", '$.s') AS "s",
-                    json_extract("value", '$.r') AS "r", json_extract("value", '$.e') AS "e",
-                    json_extract("value", '$.n') AS "n"
-             FROM json_each(?)) AS o
+           "leaseOwner" = NULL, "leaseToken" = NULL, "leaseExpiresAt" = 0, "updatedAt" = ${d.ts}
+       FROM ${d.jsonRecords('o', [
+         ['id', 'text'],
+         ['s', 'text'],
+         ['r', 'jsonb'],
+         ['e', 'text'],
+         ['n', 'bigint'],
+       ])}
        WHERE "BatchJobItem"."id" = o."id" AND "BatchJobItem"."leaseToken" = ? AND "BatchJobItem"."status" = '${ItemStatus.Processing}'
        RETURNING "BatchJobItem"."status" AS "status"`,
       new Date(now).toISOString(),
@@ -265,7 +269,7 @@ export class BatchRepository {
     const [row] = await db.$queryRawUnsafe<Record<string, unknown>[]>(
       `UPDATE "BatchOperation"
        SET "succeededCount" = "succeededCount" + ?, "failedCount" = "failedCount" + ?,
-           "processedCount" = "processedCount" + ?, "cancelledCount" = "cancelledCount" + ?, "updatedAt" = ?,
+           "processedCount" = "processedCount" + ?, "cancelledCount" = "cancelledCount" + ?, "updatedAt" = ${this.prisma.dialect.ts},
            "eventSeq" = "eventSeq" + 1
        WHERE "id" = ? RETURNING *`,
       delta.succeeded,
@@ -285,7 +289,7 @@ export class BatchRepository {
   async cancelRemaining(db: Db, batchId: string, now: number): Promise<BatchRecord> {
     const cancelled = await db.$executeRawUnsafe(
       `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Cancelled}', "leaseOwner" = NULL, "leaseToken" = NULL,
-              "leaseExpiresAt" = 0, "updatedAt" = ?
+              "leaseExpiresAt" = 0, "updatedAt" = ${this.prisma.dialect.ts}
        WHERE "batchId" = ? AND ("status" = '${ItemStatus.Queued}' OR ("status" = '${ItemStatus.Processing}' AND "leaseExpiresAt" < ?))`,
       new Date(now).toISOString(),
       batchId,
@@ -303,10 +307,10 @@ export class BatchRepository {
       `UPDATE "BatchOperation"
        SET "status" = CASE
              WHEN "status" = '${BatchStatus.Cancelled}' THEN '${BatchStatus.Cancelled}'
-             WHEN "failedCount" > 0 AND json_extract("options", '$.allowFailures') = 0 THEN '${BatchStatus.Failed}'
+             WHEN "failedCount" > 0 AND ${this.prisma.dialect.jsonIsFalse('"options"', 'allowFailures')} THEN '${BatchStatus.Failed}'
              WHEN "failedCount" > 0 THEN '${BatchStatus.CompletedWithErrors}'
              ELSE '${BatchStatus.Completed}' END,
-           "finishedAt" = ?, "updatedAt" = ?, "eventSeq" = "eventSeq" + 1
+           "finishedAt" = ${this.prisma.dialect.ts}, "updatedAt" = ${this.prisma.dialect.ts}, "eventSeq" = "eventSeq" + 1
        WHERE "id" = ? AND "finishedAt" IS NULL AND "processedCount" + "cancelledCount" = "itemCount"
        RETURNING *`,
       new Date(now).toISOString(),
@@ -332,7 +336,7 @@ export class BatchRepository {
         ? `CASE WHEN "startedAt" IS NULL THEN '${BatchStatus.Pending}' ELSE '${BatchStatus.Processing}' END`
         : `'${to}'`;
     const changed = await db.$executeRawUnsafe(
-      `UPDATE "BatchOperation" SET "status" = ${target}, "updatedAt" = ?, "eventSeq" = "eventSeq" + 1
+      `UPDATE "BatchOperation" SET "status" = ${target}, "updatedAt" = ${this.prisma.dialect.ts}, "eventSeq" = "eventSeq" + 1
        WHERE "id" = ? AND "status" IN (${from.map((s) => `'${s}'`).join(', ')})`,
       new Date(now).toISOString(),
       batchId,
@@ -355,12 +359,12 @@ export class BatchRepository {
     const statuses = includeCancelled
       ? `('${ItemStatus.Failed}', '${ItemStatus.Cancelled}')`
       : `('${ItemStatus.Failed}')`;
-    const filter = itemIds ? `AND "id" IN (SELECT "value" FROM json_each(?))` : '';
+    const filter = itemIds ? `AND "id" IN (${this.prisma.dialect.jsonStrings()})` : '';
     const args: unknown[] = [new Date(now).toISOString(), batchId];
     if (itemIds) args.push(JSON.stringify(itemIds));
     const rows = await db.$queryRawUnsafe<{ id: string }[]>(
       `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Queued}', "attempts" = 0, "error" = NULL, "result" = NULL,
-              "nextAttemptAt" = 0, "progress" = 0, "updatedAt" = ?
+              "nextAttemptAt" = 0, "progress" = 0, "updatedAt" = ${this.prisma.dialect.ts}
        WHERE "batchId" = ? AND "status" IN ${statuses} ${filter}
        RETURNING "id"`,
       ...args,
@@ -373,10 +377,10 @@ export class BatchRepository {
     const [row] = await db.$queryRawUnsafe<Record<string, unknown>[]>(
       `UPDATE "BatchOperation" SET
          "succeededCount" = c."s", "failedCount" = c."f", "cancelledCount" = c."c", "processedCount" = c."s" + c."f",
-         "status" = '${BatchStatus.Processing}', "finishedAt" = NULL, "updatedAt" = ?, "eventSeq" = "eventSeq" + 1
-       FROM (SELECT COALESCE(SUM("status" = '${ItemStatus.Success}'), 0) AS "s",
-                    COALESCE(SUM("status" = '${ItemStatus.Failed}'), 0) AS "f",
-                    COALESCE(SUM("status" = '${ItemStatus.Cancelled}'), 0) AS "c"
+         "status" = '${BatchStatus.Processing}', "finishedAt" = NULL, "updatedAt" = ${this.prisma.dialect.ts}, "eventSeq" = "eventSeq" + 1
+       FROM (SELECT COALESCE(SUM(CASE WHEN "status" = '${ItemStatus.Success}' THEN 1 ELSE 0 END), 0) AS "s",
+                    COALESCE(SUM(CASE WHEN "status" = '${ItemStatus.Failed}' THEN 1 ELSE 0 END), 0) AS "f",
+                    COALESCE(SUM(CASE WHEN "status" = '${ItemStatus.Cancelled}' THEN 1 ELSE 0 END), 0) AS "c"
              FROM "BatchJobItem" WHERE "batchId" = ?) AS c
        WHERE "id" = ? RETURNING *`,
       new Date(now).toISOString(),

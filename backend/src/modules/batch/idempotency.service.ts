@@ -4,6 +4,7 @@ import { Clock } from '../../common/clock/clock';
 import { AppException } from '../../common/errors/app-exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { PrismaService } from '../../common/prisma/prisma.service';
+import { parseDbDate } from './batch-row.mapper';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /** A first request that has not finished after this long is taken as abandoned (its process died). */
@@ -40,10 +41,37 @@ export class IdempotencyService {
    */
   async begin(userId: string, key: string, fingerprint: string): Promise<IdempotencyClaim> {
     const now = this.clock.now();
-    return this.prisma.$transaction(async (tx) => {
-      const existing = await tx.idempotencyRecord.findUnique({ where: { userId_key: { userId, key } } });
-      const live = existing && Number(existing.expiresAt) > now;
-      if (existing && live) {
+    const d = this.prisma.dialect;
+    const at = new Date(now).toISOString();
+    const expiresAt = now + IDEMPOTENCY_TTL_MS;
+    return this.prisma.fastTransaction(async (tx) => {
+      // The insert decides between concurrent first requests: only one of them inserts.
+      const inserted = await tx.$queryRawUnsafe<unknown[]>(
+        `INSERT INTO "IdempotencyRecord" ("userId", "key", "fingerprint", "state", "batchId", "expiresAt", "createdAt")
+         VALUES (?, ?, ?, 'in_progress', NULL, ?, ${d.ts})
+         ON CONFLICT ("userId", "key") DO NOTHING RETURNING "key"`,
+        userId,
+        key,
+        fingerprint,
+        expiresAt,
+        at,
+      );
+      if (inserted.length > 0) return { kind: 'fresh' } as const;
+      const [existing] = await tx.$queryRawUnsafe<
+        {
+          fingerprint: string;
+          state: string;
+          batchId: string | null;
+          expiresAt: bigint | number;
+          createdAt: unknown;
+        }[]
+      >(
+        `SELECT "fingerprint", "state", "batchId", "expiresAt", "createdAt" FROM "IdempotencyRecord"
+         WHERE "userId" = ? AND "key" = ?${d.forUpdate}`,
+        userId,
+        key,
+      );
+      if (Number(existing.expiresAt) > now) {
         if (existing.fingerprint !== fingerprint) {
           throw new AppException(
             ErrorCode.IdempotencyKeyReused,
@@ -51,27 +79,25 @@ export class IdempotencyService {
           );
         }
         if (existing.state === 'completed' && existing.batchId)
-          return { kind: 'replay', batchId: existing.batchId };
-        if (existing.createdAt.getTime() > now - ABANDONED_AFTER_MS) {
+          return { kind: 'replay', batchId: existing.batchId } as const;
+        if ((parseDbDate(existing.createdAt)?.getTime() ?? 0) > now - ABANDONED_AFTER_MS) {
           throw new AppException(
             ErrorCode.IdempotencyInProgress,
             'A request with this Idempotency-Key is still being handled',
           );
         }
       }
-      const data = {
+      // Expired, or abandoned by a process that died: this request takes the key over.
+      await tx.$executeRawUnsafe(
+        `UPDATE "IdempotencyRecord" SET "fingerprint" = ?, "state" = 'in_progress', "batchId" = NULL, "expiresAt" = ?, "createdAt" = ${d.ts}
+         WHERE "userId" = ? AND "key" = ?`,
         fingerprint,
-        state: 'in_progress',
-        batchId: null,
-        expiresAt: BigInt(now + IDEMPOTENCY_TTL_MS),
-        createdAt: new Date(now),
-      };
-      await tx.idempotencyRecord.upsert({
-        where: { userId_key: { userId, key } },
-        create: { userId, key, ...data },
-        update: data,
-      });
-      return { kind: 'fresh' };
+        expiresAt,
+        at,
+        userId,
+        key,
+      );
+      return { kind: 'fresh' } as const;
     });
   }
 

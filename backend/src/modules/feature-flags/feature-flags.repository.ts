@@ -19,13 +19,15 @@ export interface AuditEntry {
   after: unknown;
 }
 
-const json = (value: unknown) =>
-  value === null || value === undefined ? Prisma.DbNull : (value as Prisma.InputJsonValue);
-
 /** All SQL of feature flags. Every change writes its audit row in the same transaction. */
 @Injectable()
 export class FeatureFlagsRepository {
   constructor(private readonly prisma: PrismaService) {}
+
+  /** SQL NULL for a Json column, from the client actually in use (each generated client has its own). */
+  private json(value: unknown) {
+    return value === null || value === undefined ? this.prisma.dbNull : (value as Prisma.InputJsonValue);
+  }
 
   findAll(): Promise<FeatureFlag[]> {
     return this.prisma.featureFlag.findMany({ orderBy: { name: 'asc' } });
@@ -46,7 +48,7 @@ export class FeatureFlagsRepository {
       const next = change(current);
       let stored: FeatureFlag | null = null;
       if (next) {
-        const data = { ...next, metadata: json(next.metadata), updatedBy: audit.actor };
+        const data = { ...next, metadata: this.json(next.metadata), updatedBy: audit.actor };
         stored = await tx.featureFlag.upsert({ where: { name }, create: { name, ...data }, update: data });
       } else if (current) {
         await tx.featureFlag.delete({ where: { name } });
@@ -58,8 +60,8 @@ export class FeatureFlagsRepository {
           action,
           actor: audit.actor,
           correlationId: audit.correlationId,
-          before: json(toView(current)),
-          after: json(toView(stored)),
+          before: this.json(toView(current)),
+          after: this.json(toView(stored)),
         },
       });
       return stored;

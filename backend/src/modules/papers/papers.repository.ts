@@ -35,7 +35,7 @@ export class PapersRepository {
         ? []
         : (
             await db.$queryRawUnsafe<{ doi: string }[]>(
-              `SELECT "doi" FROM "Paper" WHERE "userId" = ? AND "doi" IN (SELECT "value" FROM json_each(?))`,
+              `SELECT "doi" FROM "Paper" WHERE "userId" = ? AND "doi" IN (${this.prisma.dialect.jsonStrings()})`,
               userId,
               JSON.stringify(dois),
             )
@@ -43,11 +43,18 @@ export class PapersRepository {
     );
     const rows = papers.map((p) => ({ ...p, id: randomUUID(), authors: p.authors ?? [] }));
     const now = new Date().toISOString();
+    const d = this.prisma.dialect;
     const returned = await db.$queryRawUnsafe<{ id: string; doi: string | null }[]>(
       `INSERT INTO "Paper" ("id", "userId", "title", "doi", "authors", "year", "abstract", "createdAt", "updatedAt")
-       SELECT json_extract("value", '$.id'), ?, json_extract("value", '$.title'), json_extract("value", '$.doi'),
-              json(json_extract("value", '$.authors')), json_extract("value", '$.year'), json_extract("value", '$.abstract'), ?, ?
-       FROM json_each(?) WHERE true
+       SELECT p."id", ?, p."title", p."doi", p."authors", p."year", p."abstract", ${d.ts}, ${d.ts}
+       FROM ${d.jsonRecords('p', [
+         ['id', 'text'],
+         ['title', 'text'],
+         ['doi', 'text'],
+         ['authors', 'jsonb'],
+         ['year', 'int'],
+         ['abstract', 'text'],
+       ])} WHERE true
        ON CONFLICT ("userId", "doi") DO UPDATE SET
          "title" = excluded."title", "authors" = excluded."authors", "year" = excluded."year",
          "abstract" = excluded."abstract", "updatedAt" = excluded."updatedAt"

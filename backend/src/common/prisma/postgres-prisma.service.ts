@@ -1,0 +1,68 @@
+import { OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { Prisma as PgPrisma, PrismaClient as PgPrismaClient } from '.prisma/pg-client';
+import { AppConfig } from '../config/app-config';
+import { postgresPoolConfig } from './database-url';
+import type { PrismaService } from './prisma.service';
+import { numberPlaceholders, postgresDialect } from './sql-dialect';
+import type { SqlExecutor } from './sql-executor';
+
+const numbered = (executor: SqlExecutor): SqlExecutor => ({
+  $queryRawUnsafe: (sql, ...args) => executor.$queryRawUnsafe(numberPlaceholders(sql), ...args),
+  $executeRawUnsafe: (sql, ...args) => executor.$executeRawUnsafe(numberPlaceholders(sql), ...args),
+});
+
+/**
+ * The same service on PostgreSQL: the client generated from the derived schema
+ * (backend/prisma/postgres) over @prisma/adapter-pg. The engine's raw statements run in
+ * interactive transactions with their `?` placeholders numbered.
+ */
+export class PostgresPrismaService extends PgPrismaClient implements OnModuleInit, OnApplicationShutdown {
+  readonly dialect = postgresDialect;
+  readonly dbNull = PgPrisma.DbNull;
+
+  constructor(config: AppConfig) {
+    const pool = postgresPoolConfig(config.DATABASE_URL);
+    super({
+      adapter: new PrismaPg(
+        { connectionString: pool.connectionString, options: pool.options, max: 10 },
+        { schema: pool.schema },
+      ),
+      transactionOptions: { maxWait: 15_000, timeout: 60_000 },
+    });
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.$connect();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.$disconnect();
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.$queryRawUnsafe('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  fastTransaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.$transaction((tx) => fn(numbered(tx)));
+  }
+
+  fastQuery<T>(sql: string, ...args: unknown[]): Promise<T> {
+    return this.$queryRawUnsafe<T>(numberPlaceholders(sql), ...args);
+  }
+
+  fastExecute(sql: string, ...args: unknown[]): Promise<number> {
+    return this.$executeRawUnsafe(numberPlaceholders(sql), ...args);
+  }
+}
+
+/** Both services expose the same models and methods; Nest injects this one under PrismaService. */
+export function createPostgresPrisma(config: AppConfig): PrismaService {
+  return new PostgresPrismaService(config) as unknown as PrismaService;
+}

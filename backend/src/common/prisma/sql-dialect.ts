@@ -1,0 +1,84 @@
+export type DialectName = 'sqlite' | 'postgres';
+
+type JsonColumnType = 'text' | 'bigint' | 'int' | 'jsonb';
+
+/**
+ * The SQL that differs between SQLite and PostgreSQL, in one place. Statements are
+ * written with `?` placeholders; on PostgreSQL the executor numbers them ($1, $2 …).
+ */
+export interface SqlDialect {
+  readonly name: DialectName;
+  /** A FROM item with one row per object of a JSON-array parameter. */
+  jsonRecords(alias: string, columns: [string, JsonColumnType][]): string;
+  /** A subquery with the strings of a JSON-array parameter. */
+  jsonStrings(): string;
+  /** An integer field of a JSON column. */
+  jsonInt(column: string, field: string): string;
+  /** True when a boolean field of a JSON column is false. */
+  jsonIsFalse(column: string, field: string): string;
+  /** A timestamp parameter (ISO-8601 text). */
+  readonly ts: string;
+  /** An integer parameter. */
+  readonly int: string;
+  /** Appended to a claim's SELECT: skip rows another transaction holds. */
+  readonly skipLocked: string;
+  /** Appended to a SELECT that is followed by an update of the same row. */
+  readonly forUpdate: string;
+}
+
+export const sqliteDialect: SqlDialect = {
+  name: 'sqlite',
+  jsonRecords: (alias, columns) =>
+    `(SELECT ${columns
+      .map(([c, type]) => `"value" ${type === 'jsonb' ? '->' : '->>'} '$.${c}' AS "${c}"`)
+      .join(', ')} FROM json_each(?)) AS ${alias}`,
+  jsonStrings: () => `SELECT "value" FROM json_each(?)`,
+  jsonInt: (column, field) => `json_extract(${column}, '$.${field}')`,
+  jsonIsFalse: (column, field) => `json_extract(${column}, '$.${field}') = 0`,
+  ts: '?',
+  int: '?',
+  skipLocked: '',
+  // Write transactions are BEGIN IMMEDIATE: the database is already locked for writing.
+  forUpdate: '',
+};
+
+const PG_TYPES: Record<JsonColumnType, string> = {
+  text: 'text',
+  bigint: 'bigint',
+  int: 'int',
+  jsonb: 'jsonb',
+};
+
+export const postgresDialect: SqlDialect = {
+  name: 'postgres',
+  jsonRecords: (alias, columns) =>
+    `jsonb_to_recordset(?::jsonb) AS ${alias}(${columns.map(([c, type]) => `"${c}" ${PG_TYPES[type]}`).join(', ')})`,
+  jsonStrings: () => `SELECT jsonb_array_elements_text(?::jsonb)`,
+  jsonInt: (column, field) => `(${column}->>'${field}')::int`,
+  jsonIsFalse: (column, field) => `(${column}->>'${field}')::boolean = false`,
+  ts: '?::timestamp(3)',
+  int: '?::int',
+  skipLocked: ' FOR UPDATE SKIP LOCKED',
+  forUpdate: ' FOR UPDATE',
+};
+
+/** Numbers `?` placeholders as $1, $2 … outside quoted strings and identifiers. */
+export function numberPlaceholders(sql: string): string {
+  let out = '';
+  let n = 0;
+  let quote: string | null = null;
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      out += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      out += ch;
+    } else if (ch === '?') {
+      out += `$${++n}`;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
