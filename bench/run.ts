@@ -187,6 +187,26 @@ async function main(): Promise<void> {
   }
   await server.close();
 
+  // 1b. Engine throughput on PostgreSQL (same code, DATABASE_URL=postgresql://…).
+  server = await startServer({}, 'postgres');
+  const pg = await runBatch(server.baseUrl, 'bench-pg', {
+    operation: 'diagnostics.echo',
+    items: echo(quick ? 10_000 : 50_000),
+    options: { chunkSize: 500 },
+  });
+  await server.close();
+  const pgItems = quick ? 10_000 : 50_000;
+  const pgIps = (pgItems / pg.ms) * 1000;
+  results.throughput_postgres = { items: pgItems, ms: pg.ms, itemsPerSecond: pgIps };
+  rows.push({
+    benchmark: `1b. engine throughput on PostgreSQL 15, ${pgItems / 1000}k echo items`,
+    measured: `${Math.round(pgIps)} items/s`,
+    baseline: `${Math.round(rawLarge.itemsPerSecond)} items/s raw SQLite`,
+    ratio: `${round(pgIps / rawLarge.itemsPerSecond, 2)}×`,
+    target: 'reported beside SQLite',
+    met: null,
+  });
+
   // 5. Socket latency: commit → client, every event (no coalescing).
   server = await startServer({ PROGRESS_INTERVAL_MS: '0' });
   const sock = await runBatch(server.baseUrl, 'bench-s', {

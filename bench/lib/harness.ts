@@ -4,7 +4,9 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { JwtService } from '@nestjs/jwt';
+import { Client } from 'pg';
 import { io, Socket } from 'socket.io-client';
+import { migratePostgres } from '../../backend/src/common/prisma/postgres-migrator';
 import { DEV_JWT_SECRET } from '../../backend/src/common/config/app-config';
 import { spawnServer, ServerProcess } from '../../backend/test/support/server-process';
 
@@ -19,15 +21,26 @@ export interface BenchServer extends ServerProcess {
   close(): Promise<void>;
 }
 
-/** A freshly migrated SQLite file and the real compiled server on it. */
-export async function startServer(env: Record<string, string> = {}): Promise<BenchServer> {
+export const BENCH_POSTGRES_URL =
+  process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+
+/** A freshly migrated database (SQLite file, or a new PostgreSQL schema) and the real compiled server on it. */
+export async function startServer(
+  env: Record<string, string> = {},
+  backend: 'sqlite' | 'postgres' = 'sqlite',
+): Promise<BenchServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-  const url = `file:${path.join(dir, 'app.db')}`;
-  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'prisma'), ['migrate', 'deploy'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: url },
-    stdio: 'pipe',
-  });
+  const schema = `bench_${process.pid}_${Date.now()}`;
+  const url =
+    backend === 'postgres' ? `${BENCH_POSTGRES_URL}?schema=${schema}` : `file:${path.join(dir, 'app.db')}`;
+  if (backend === 'postgres') await migratePostgres(url);
+  else {
+    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'prisma'), ['migrate', 'deploy'], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: url },
+      stdio: 'pipe',
+    });
+  }
   const server = await spawnServer({
     DATABASE_URL: url,
     LOG_DIR: path.join(dir, 'logs'),
@@ -56,6 +69,12 @@ export async function startServer(env: Record<string, string> = {}): Promise<Ben
     close: async () => {
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
+      if (backend === 'postgres') {
+        const client = new Client({ connectionString: BENCH_POSTGRES_URL });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await client.end();
+      }
     },
   };
 }
