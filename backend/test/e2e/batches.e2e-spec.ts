@@ -108,6 +108,18 @@ describe('Batches (e2e)', () => {
     expect(one.body).toMatchObject({ total: 1, data: [{ doi: '10.1000/k-0', title: 'Paper k 0 (v2)' }] });
     const other = givenUser(sut);
     expect((await sut.http().get('/papers').set(other.auth).expect(200)).body.total).toBe(0);
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    do {
+      const page: { body: { data: { id: string }[]; nextCursor: string | null } } = await sut
+        .http()
+        .get(`/papers?limit=100${cursor ? `&cursor=${cursor}` : ''}`)
+        .set(user.auth)
+        .expect(200);
+      page.body.data.forEach((p) => seen.add(p.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen.size).toBe(1000);
   });
 
   it('retries transient failures with backoff', async () => {

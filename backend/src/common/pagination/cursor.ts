@@ -24,6 +24,19 @@ export const isTimeCursor = (v: unknown): v is TimeCursor =>
   typeof (v as TimeCursor).id === 'string' &&
   !Number.isNaN(Date.parse((v as TimeCursor).t));
 
+/**
+ * Keyset filter and order for "newest first" lists on (createdAt, id): rows strictly
+ * after the cursor's row, so pages never repeat or skip rows that tie on createdAt.
+ */
+export function newestFirstAfter(after?: { createdAt: Date; id: string }) {
+  return {
+    where: after
+      ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }
+      : {},
+    orderBy: [{ createdAt: 'desc' as const }, { id: 'desc' as const }],
+  };
+}
+
 export interface Page<T> {
   data: T[];
   nextCursor: string | null;

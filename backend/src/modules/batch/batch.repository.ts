@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
+import { newestFirstAfter } from '../../common/pagination/cursor';
 import { PrismaService } from '../../common/prisma/prisma.service';
 import type { SqlExecutor } from '../../common/prisma/sql-executor';
 import { BatchStatus, ItemStatus } from './batch-status';
@@ -397,21 +398,10 @@ export class BatchRepository {
     limit: number;
     after?: { createdAt: Date; id: string };
   }) {
+    const keyset = newestFirstAfter(filter.after);
     const rows = await this.prisma.batchOperation.findMany({
-      where: {
-        sealed: true,
-        userId: filter.userId,
-        status: filter.status,
-        ...(filter.after
-          ? {
-              OR: [
-                { createdAt: { lt: filter.after.createdAt } },
-                { createdAt: filter.after.createdAt, id: { lt: filter.after.id } },
-              ],
-            }
-          : {}),
-      },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      where: { sealed: true, userId: filter.userId, status: filter.status, ...keyset.where },
+      orderBy: keyset.orderBy,
       take: filter.limit + 1,
     });
     return rows.map((r) => rowToBatch(r as unknown as Record<string, unknown>));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
+import { newestFirstAfter } from '../../common/pagination/cursor';
 import { PrismaService } from '../../common/prisma/prisma.service';
 import type { SqlExecutor } from '../../common/prisma/sql-executor';
 
@@ -81,20 +82,11 @@ export class PapersRepository {
     after?: { createdAt: Date; id: string };
   }) {
     const where: Prisma.PaperWhereInput = { userId: filter.userId, doi: filter.doi };
+    const keyset = newestFirstAfter(filter.after);
     const [rows, total] = await Promise.all([
       this.prisma.paper.findMany({
-        where: {
-          ...where,
-          ...(filter.after
-            ? {
-                OR: [
-                  { createdAt: { lt: filter.after.createdAt } },
-                  { createdAt: filter.after.createdAt, id: { lt: filter.after.id } },
-                ],
-              }
-            : {}),
-        },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        where: { ...where, ...keyset.where },
+        orderBy: keyset.orderBy,
         take: filter.limit + 1,
       }),
       this.prisma.paper.count({ where }),
