@@ -18,6 +18,11 @@ export interface SqlDialect {
   jsonIsFalse(column: string, field: string): string;
   /** A timestamp parameter (ISO-8601 text). */
   readonly ts: string;
+  /**
+   * A timestamp value in the text form the ORM writes, so raw writes and ORM
+   * comparisons agree (SQLite compares DATETIME text lexicographically).
+   */
+  timestamp(at: number | Date): string;
   /** An integer parameter. */
   readonly int: string;
   /** Appended to a claim's SELECT: skip rows another transaction holds. */
@@ -36,6 +41,8 @@ export const sqliteDialect: SqlDialect = {
   jsonInt: (column, field) => `json_extract(${column}, '$.${field}')`,
   jsonIsFalse: (column, field) => `json_extract(${column}, '$.${field}') = 0`,
   ts: '?',
+  // The better-sqlite3 adapter writes `…T12:00:00.000+00:00`, not `…Z`.
+  timestamp: (at) => new Date(at).toISOString().replace('Z', '+00:00'),
   int: '?',
   skipLocked: '',
   // Write transactions are BEGIN IMMEDIATE: the database is already locked for writing.
@@ -57,6 +64,7 @@ export const postgresDialect: SqlDialect = {
   jsonInt: (column, field) => `(${column}->>'${field}')::int`,
   jsonIsFalse: (column, field) => `(${column}->>'${field}')::boolean = false`,
   ts: '?::timestamp(3)',
+  timestamp: (at) => new Date(at).toISOString(),
   int: '?::int',
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   forUpdate: ' FOR UPDATE',

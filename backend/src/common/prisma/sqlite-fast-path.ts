@@ -1,11 +1,12 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Lock } from './serialized-sqlite-adapter';
+import { sqliteDialect } from './sql-dialect';
 import type { SqlExecutor } from './sql-executor';
 
 const bind = (value: unknown): unknown => {
   if (value === undefined) return null;
   if (typeof value === 'boolean') return value ? 1 : 0;
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) return sqliteDialect.timestamp(value);
   return value;
 };
 

@@ -79,7 +79,7 @@ export class BatchRepository {
     itemsJson: string,
     now: Date,
   ): Promise<number> {
-    const at = now.toISOString();
+    const at = this.prisma.dialect.timestamp(now);
     const columns = `"id", "batchId", "seq", "payload", "status", "attempts", "progress", "nextAttemptAt", "leaseExpiresAt", "createdAt", "updatedAt"`;
     const sql =
       this.prisma.dialect.name === 'postgres'
@@ -158,7 +158,7 @@ export class BatchRepository {
           workerId,
           leaseToken,
           now + leaseMs,
-          new Date(now).toISOString(),
+          this.prisma.dialect.timestamp(now),
           candidate.id,
           now,
           limit,
@@ -175,8 +175,8 @@ export class BatchRepository {
                "eventSeq" = "eventSeq" + 1
            WHERE "id" = ? RETURNING *`,
           now,
-          new Date(now).toISOString(),
-          new Date(now).toISOString(),
+          this.prisma.dialect.timestamp(now),
+          this.prisma.dialect.timestamp(now),
           candidate.id,
         );
         const claimed = items
@@ -251,7 +251,7 @@ export class BatchRepository {
        ])}
        WHERE "BatchJobItem"."id" = o."id" AND "BatchJobItem"."leaseToken" = ? AND "BatchJobItem"."status" = '${ItemStatus.Processing}'
        RETURNING "BatchJobItem"."status" AS "status"`,
-      new Date(now).toISOString(),
+      this.prisma.dialect.timestamp(now),
       payload,
       leaseToken,
     );
@@ -277,7 +277,7 @@ export class BatchRepository {
       delta.failed,
       delta.succeeded + delta.failed,
       delta.cancelled,
-      new Date(now).toISOString(),
+      this.prisma.dialect.timestamp(now),
       batchId,
     );
     return rowToBatch(row);
@@ -292,7 +292,7 @@ export class BatchRepository {
       `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Cancelled}', "leaseOwner" = NULL, "leaseToken" = NULL,
               "leaseExpiresAt" = 0, "updatedAt" = ${this.prisma.dialect.ts}
        WHERE "batchId" = ? AND ("status" = '${ItemStatus.Queued}' OR ("status" = '${ItemStatus.Processing}' AND "leaseExpiresAt" < ?))`,
-      new Date(now).toISOString(),
+      this.prisma.dialect.timestamp(now),
       batchId,
       now,
     );
@@ -314,8 +314,8 @@ export class BatchRepository {
            "finishedAt" = ${this.prisma.dialect.ts}, "updatedAt" = ${this.prisma.dialect.ts}, "eventSeq" = "eventSeq" + 1
        WHERE "id" = ? AND "finishedAt" IS NULL AND "processedCount" + "cancelledCount" = "itemCount"
        RETURNING *`,
-      new Date(now).toISOString(),
-      new Date(now).toISOString(),
+      this.prisma.dialect.timestamp(now),
+      this.prisma.dialect.timestamp(now),
       batchId,
     );
     return rows.length > 0 ? rowToBatch(rows[0]) : null;
@@ -339,7 +339,7 @@ export class BatchRepository {
     const changed = await db.$executeRawUnsafe(
       `UPDATE "BatchOperation" SET "status" = ${target}, "updatedAt" = ${this.prisma.dialect.ts}, "eventSeq" = "eventSeq" + 1
        WHERE "id" = ? AND "status" IN (${from.map((s) => `'${s}'`).join(', ')})`,
-      new Date(now).toISOString(),
+      this.prisma.dialect.timestamp(now),
       batchId,
     );
     return changed > 0;
@@ -361,7 +361,7 @@ export class BatchRepository {
       ? `('${ItemStatus.Failed}', '${ItemStatus.Cancelled}')`
       : `('${ItemStatus.Failed}')`;
     const filter = itemIds ? `AND "id" IN (${this.prisma.dialect.jsonStrings()})` : '';
-    const args: unknown[] = [new Date(now).toISOString(), batchId];
+    const args: unknown[] = [this.prisma.dialect.timestamp(now), batchId];
     if (itemIds) args.push(JSON.stringify(itemIds));
     const rows = await db.$queryRawUnsafe<{ id: string }[]>(
       `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Queued}', "attempts" = 0, "error" = NULL, "result" = NULL,
@@ -384,7 +384,7 @@ export class BatchRepository {
                     COALESCE(SUM(CASE WHEN "status" = '${ItemStatus.Cancelled}' THEN 1 ELSE 0 END), 0) AS "c"
              FROM "BatchJobItem" WHERE "batchId" = ?) AS c
        WHERE "id" = ? RETURNING *`,
-      new Date(now).toISOString(),
+      this.prisma.dialect.timestamp(now),
       batchId,
       batchId,
     );

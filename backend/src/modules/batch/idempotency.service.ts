@@ -42,7 +42,7 @@ export class IdempotencyService {
   async begin(userId: string, key: string, fingerprint: string): Promise<IdempotencyClaim> {
     const now = this.clock.now();
     const d = this.prisma.dialect;
-    const at = new Date(now).toISOString();
+    const at = d.timestamp(now);
     const expiresAt = now + IDEMPOTENCY_TTL_MS;
     return this.prisma.fastTransaction(async (tx) => {
       // The insert decides between concurrent first requests: only one of them inserts.

@@ -43,7 +43,7 @@ export class PapersRepository {
           ).map((r) => r.doi),
     );
     const rows = papers.map((p) => ({ ...p, id: randomUUID(), authors: p.authors ?? [] }));
-    const now = new Date().toISOString();
+    const now = this.prisma.dialect.timestamp(Date.now());
     const d = this.prisma.dialect;
     const returned = await db.$queryRawUnsafe<{ id: string; doi: string | null }[]>(
       `INSERT INTO "Paper" ("id", "userId", "title", "doi", "authors", "year", "abstract", "createdAt", "updatedAt")
