@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidV7 } from '../../common/ids/uuid-v7';
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
 import { newestFirstAfter } from '../../common/pagination/cursor';
@@ -42,7 +42,7 @@ export class PapersRepository {
             )
           ).map((r) => r.doi),
     );
-    const rows = papers.map((p) => ({ ...p, id: randomUUID(), authors: p.authors ?? [] }));
+    const rows = papers.map((p) => ({ ...p, id: uuidV7(), authors: p.authors ?? [] }));
     const now = this.prisma.dialect.timestamp(Date.now());
     const d = this.prisma.dialect;
     const returned = await db.$queryRawUnsafe<{ id: string; doi: string | null }[]>(
