@@ -66,6 +66,12 @@ async function main(): Promise<void> {
   const raw10k = rawBookkeeping(10_000);
   const rawLarge = rawBookkeeping(LARGE);
   let server = await startServer();
+  // Warm-up (not measured): JIT, prepared statements and lazily loaded modules of a cold server.
+  await runBatch(server.baseUrl, 'bench-warmup', {
+    operation: 'diagnostics.echo',
+    items: echo(5_000),
+    options: { chunkSize: 500 },
+  });
   const t10k = await runBatch(server.baseUrl, 'bench-a', {
     operation: 'diagnostics.echo',
     items: echo(10_000),
@@ -189,6 +195,11 @@ async function main(): Promise<void> {
 
   // 1b. Engine throughput on PostgreSQL (same code, DATABASE_URL=postgresql://…).
   server = await startServer({}, 'postgres');
+  await runBatch(server.baseUrl, 'bench-pg-warmup', {
+    operation: 'diagnostics.echo',
+    items: echo(2_000),
+    options: { chunkSize: 500 },
+  });
   const pg = await runBatch(server.baseUrl, 'bench-pg', {
     operation: 'diagnostics.echo',
     items: echo(quick ? 10_000 : 50_000),

@@ -29,6 +29,10 @@ export class FeatureFlagsRepository {
     return value === null || value === undefined ? this.prisma.dbNull : (value as Prisma.InputJsonValue);
   }
 
+  findByName(name: string): Promise<FeatureFlag | null> {
+    return this.prisma.featureFlag.findUnique({ where: { name } });
+  }
+
   findAll(): Promise<FeatureFlag[]> {
     return this.prisma.featureFlag.findMany({ orderBy: { name: 'asc' } });
   }

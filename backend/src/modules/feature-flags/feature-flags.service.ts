@@ -119,7 +119,7 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
   }
 
   async get(name: string): Promise<FlagView> {
-    const flag = (await this.repository.findAll()).find((f) => f.name === name);
+    const flag = await this.repository.findByName(name);
     if (!flag) throw AppException.notFound('Feature flag');
     return toFlagView(flag);
   }
