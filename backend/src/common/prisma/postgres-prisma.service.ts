@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { postgresPoolConfig } from './database-url';
 import type { PrismaService } from './prisma.service';
 import { numberPlaceholders, postgresDialect } from './sql-dialect';
-import type { SqlExecutor } from './sql-executor';
+import { pingDatabase, type SqlExecutor } from './sql-executor';
 
 const numbered = (executor: SqlExecutor): SqlExecutor => ({
   $queryRawUnsafe: (sql, ...args) => executor.$queryRawUnsafe(numberPlaceholders(sql), ...args),
@@ -40,13 +40,8 @@ export class PostgresPrismaService extends PgPrismaClient implements OnModuleIni
     await this.$disconnect();
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      await this.$queryRawUnsafe('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
+  ping(): Promise<boolean> {
+    return pingDatabase(this);
   }
 
   fastTransaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {

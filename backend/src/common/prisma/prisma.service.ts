@@ -5,7 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { resolveSqliteUrl } from './database-url';
 import { SerializedSqliteAdapterFactory } from './serialized-sqlite-adapter';
-import type { SqlExecutor } from './sql-executor';
+import { pingDatabase, type SqlExecutor } from './sql-executor';
 import { SqliteFastPath } from './sqlite-fast-path';
 import { sqliteDialect } from './sql-dialect';
 
@@ -80,13 +80,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
     await this.$disconnect();
   }
 
-  /** True when the database answers a trivial query. */
-  async ping(): Promise<boolean> {
-    try {
-      await this.$queryRawUnsafe('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
+  ping(): Promise<boolean> {
+    return pingDatabase(this);
   }
 }

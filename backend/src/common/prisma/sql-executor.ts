@@ -7,3 +7,13 @@ export interface SqlExecutor {
   $queryRawUnsafe<T = unknown>(sql: string, ...args: unknown[]): Promise<T>;
   $executeRawUnsafe(sql: string, ...args: unknown[]): Promise<number>;
 }
+
+/** True when the database answers a trivial query (health checks). */
+export async function pingDatabase(db: SqlExecutor): Promise<boolean> {
+  try {
+    await db.$queryRawUnsafe('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
