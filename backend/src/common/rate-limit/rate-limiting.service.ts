@@ -18,6 +18,11 @@ export interface RateLimitDecision {
 
 class Refused extends Error {}
 
+interface ChargeOutcome {
+  counts: Map<string, number>;
+  refused: WindowHit[];
+}
+
 const SWEEP_INTERVAL_MS = 60_000;
 
 /**
@@ -61,40 +66,50 @@ export class RateLimitingService implements OnModuleInit, OnModuleDestroy {
   ): Promise<RateLimitDecision> {
     const now = this.clock.now();
     const hits = charges.map(({ policy, cost }) => this.hitFor(identifier, policy, cost, now));
+    const oversized = hits.filter((h) => h.cost > h.limit);
+    const outcome =
+      oversized.length > 0
+        ? { counts: await this.currentCounts(identifier, hits), refused: oversized }
+        : this.redisStore
+          ? await this.chargeInRedis(hits, now)
+          : await this.chargeInDatabase(identifier, hits);
+    const states = hits.map((hit) => this.stateOf(hit, outcome.counts.get(hit.policy) ?? 0, now));
+    const violated = states.filter((s) => outcome.refused.some((r) => r.policy === s.policy));
+    return { allowed: outcome.refused.length === 0, states, violated };
+  }
+
+  /** One Lua script: shared by every instance using the same Redis. */
+  private async chargeInRedis(hits: WindowHit[], now: number): Promise<ChargeOutcome> {
+    const result = await (this.redisStore as RedisWindowStore).consume(hits, now);
+    const counts = new Map(hits.map((hit, i) => [hit.policy, result.counts[i]] as const));
+    const refused = result.allowed ? [] : hits.filter((h, i) => result.counts[i] + h.cost > h.limit);
+    return { counts, refused };
+  }
+
+  /** One conditional upsert per policy in one transaction, rolled back if any policy refuses. */
+  private async chargeInDatabase(identifier: string, hits: WindowHit[]): Promise<ChargeOutcome> {
     const counts = new Map<string, number>();
-    const refused: WindowHit[] = hits.filter((h) => h.cost > h.limit);
-    if (refused.length === 0 && this.redisStore) {
-      const result = await this.redisStore.consume(hits, now);
-      hits.forEach((hit, i) => counts.set(hit.policy, result.counts[i]));
-      if (!result.allowed) refused.push(...hits.filter((h, i) => result.counts[i] + h.cost > h.limit));
-      const states = hits.map((hit) => this.stateOf(hit, counts.get(hit.policy) ?? 0, now));
-      return {
-        allowed: result.allowed,
-        states,
-        violated: states.filter((s) => refused.some((r) => r.policy === s.policy)),
-      };
+    const refused: WindowHit[] = [];
+    try {
+      await this.prisma.fastTransaction(async (tx) => {
+        for (const hit of hits) {
+          const count = await this.repository.tryConsume(tx, hit);
+          if (count === null) refused.push(hit);
+          else counts.set(hit.policy, count);
+        }
+        if (refused.length > 0) throw new Refused();
+      });
+    } catch (error) {
+      if (!(error instanceof Refused)) throw error;
     }
-    if (refused.length === 0) {
-      try {
-        await this.prisma.fastTransaction(async (tx) => {
-          for (const hit of hits) {
-            const count = await this.repository.tryConsume(tx, hit);
-            if (count === null) refused.push(hit);
-            else counts.set(hit.policy, count);
-          }
-          if (refused.length > 0) throw new Refused();
-        });
-      } catch (error) {
-        if (!(error instanceof Refused)) throw error;
-      }
-    }
-    if (refused.length > 0) {
-      for (const hit of hits)
-        counts.set(hit.policy, await this.repository.currentCount(identifier, hit.policy, hit.windowStart));
-    }
-    const states = hits.map((hit) => this.stateOf(hit, counts.get(hit.policy) ?? 0, now));
-    const violated = states.filter((s) => refused.some((r) => r.policy === s.policy));
-    return { allowed: refused.length === 0, states, violated };
+    return { counts: refused.length > 0 ? await this.currentCounts(identifier, hits) : counts, refused };
+  }
+
+  private async currentCounts(identifier: string, hits: WindowHit[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const hit of hits)
+      counts.set(hit.policy, await this.repository.currentCount(identifier, hit.policy, hit.windowStart));
+    return counts;
   }
 
   async sweep(): Promise<void> {

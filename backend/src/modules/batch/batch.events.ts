@@ -1,4 +1,4 @@
-import type { BatchView } from './batch.types';
+import { BatchRecord, BatchView, toBatchView } from './batch.types';
 
 /** Internal domain events of the engine, emitted only after the transaction that caused them committed. */
 export const BatchEvent = {
@@ -19,4 +19,9 @@ export interface BatchEventMap {
   [BatchEvent.Started]: BatchEventPayload;
   [BatchEvent.Progress]: BatchEventPayload;
   [BatchEvent.Finished]: BatchEventPayload;
+}
+
+/** The payload for a committed state of `batch`; call after the commit. */
+export function batchEventPayload(batch: BatchRecord, committedAt: number): BatchEventPayload {
+  return { batch: toBatchView(batch), seq: batch.eventSeq, committedAt };
 }

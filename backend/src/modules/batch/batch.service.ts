@@ -12,7 +12,7 @@ import { AppLogger } from '../../common/logger/app-logger';
 import { decodeCursor, isTimeCursor, Page, toPage } from '../../common/pagination/cursor';
 import { BatchEnvelopeValidator, ValidEnvelope } from './batch-envelope.validator';
 import { BatchStatus, isFinished } from './batch-status';
-import { BatchEvent, BatchEventPayload } from './batch.events';
+import { BatchEvent, batchEventPayload } from './batch.events';
 import { BatchRepository, RESUMED_STATUS } from './batch.repository';
 import { BatchRecord, BatchView, ItemView, toBatchView } from './batch.types';
 import { BatchWorker } from './batch.worker';
@@ -214,11 +214,7 @@ export class BatchService {
 
   /** Publishes the committed state to listeners (live progress), then returns it. */
   private announce(batch: BatchRecord, finished: BatchRecord | null): BatchView {
-    const payload: BatchEventPayload = {
-      batch: toBatchView(batch),
-      seq: batch.eventSeq,
-      committedAt: this.clock.now(),
-    };
+    const payload = batchEventPayload(batch, this.clock.now());
     this.events.emit(BatchEvent.Progress, payload);
     if (finished) this.events.emit(BatchEvent.Finished, payload);
     return payload.batch;

@@ -8,9 +8,9 @@ import { APP_CONFIG } from '../../common/config/config.module';
 import { RequestContext } from '../../common/context/request-context';
 import { AppLogger } from '../../common/logger/app-logger';
 import { ItemStatus } from './batch-status';
-import { BatchEvent, BatchEventMap } from './batch.events';
+import { BatchEvent, BatchEventMap, batchEventPayload } from './batch.events';
 import { BatchRepository, ClaimedRow, Db, OutcomeRow } from './batch.repository';
-import { BatchRecord, toBatchView } from './batch.types';
+import { BatchRecord } from './batch.types';
 import { BatchOperationHandler, ChunkItem, ItemOutcome } from './operations/batch-operation';
 import { OperationRegistry } from './operations/operation.registry';
 import { retryBackoffMs } from './retry-backoff';
@@ -243,11 +243,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private emit<K extends keyof BatchEventMap>(event: K, batch: BatchRecord): void {
-    const payload: BatchEventMap[K] = {
-      batch: toBatchView(batch),
-      seq: batch.eventSeq,
-      committedAt: this.clock.now(),
-    };
+    const payload: BatchEventMap[K] = batchEventPayload(batch, this.clock.now());
     this.events.emit(event, payload);
   }
 }
