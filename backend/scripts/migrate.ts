@@ -1,21 +1,17 @@
-/* Applies pending migrations for DATABASE_URL: SQLite through `prisma migrate deploy`, PostgreSQL through the project's migrator. */
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
+/* Applies pending migrations for DATABASE_URL, safely while other instances of the service run on the same database. */
 import { isPostgresUrl } from '../src/common/prisma/database-url';
 import { migratePostgres } from '../src/common/prisma/postgres-migrator';
+import { migrateSqlite } from '../src/common/prisma/sqlite-migrator';
 
 async function main(): Promise<void> {
   const url = process.env.DATABASE_URL ?? '';
-  if (isPostgresUrl(url)) {
-    const applied = await migratePostgres(url, (line) => console.log(line));
-    console.log(
-      applied.length === 0 ? 'PostgreSQL schema is up to date' : `applied ${applied.length} migration(s)`,
-    );
-    return;
-  }
-  const root = path.resolve(__dirname, '..', '..');
-  const prisma = path.join(root, 'node_modules', '.bin', 'prisma');
-  execFileSync(prisma, ['migrate', 'deploy'], { cwd: root, stdio: 'inherit' });
+  const log = (line: string) => console.log(line);
+  const postgres = isPostgresUrl(url);
+  const applied = postgres ? await migratePostgres(url, log) : migrateSqlite(url, log);
+  const what = postgres ? 'PostgreSQL' : 'SQLite';
+  console.log(
+    applied.length === 0 ? `${what} schema is up to date` : `applied ${applied.length} ${what} migration(s)`,
+  );
 }
 
 main().catch((error: unknown) => {

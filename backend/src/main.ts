@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   const logger = app.get(AppLogger).forContext('Main');
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
+      logger.info(`${signal} received: shutting down (workers stop, then connections close)`, { signal });
       // Nest's shutdown hooks stop the HTTP server and the workers; this bounds how long that may take.
       setTimeout(() => process.exit(1), config.SHUTDOWN_TIMEOUT_MS).unref();
     });

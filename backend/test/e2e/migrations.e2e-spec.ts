@@ -1,11 +1,13 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { migrateSqlite } from '../../src/common/prisma/sqlite-migrator';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const PRISMA = path.join(ROOT, 'node_modules', '.bin', 'prisma');
+const MIGRATIONS = path.join(ROOT, 'backend', 'prisma', 'migrations');
 
 /** Tables, columns, indexes and foreign keys of a SQLite file, in a comparable form. */
 function describeSchema(file: string): Record<string, unknown> {
@@ -76,6 +78,45 @@ describe('Migrations', () => {
         .prepare(`SELECT "enabled", "rollout" FROM "FeatureFlag" WHERE "name" = 'BATCH_OPERATIONS'`)
         .get();
       expect(flag).toEqual({ enabled: 0, rollout: 0 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the service migrator makes the same schema as `prisma migrate deploy`, books it so Prisma agrees, and waits for a writer', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrations-'));
+    try {
+      const ours = path.join(dir, 'ours.db');
+      const theirs = path.join(dir, 'theirs.db');
+      const env = (file: string) => ({ ...process.env, DATABASE_URL: `file:${file}` });
+      execFileSync(PRISMA, ['migrate', 'deploy'], { cwd: ROOT, env: env(theirs), stdio: 'pipe' });
+      // Another process holds the write lock for a second while the migrator starts: it waits, then applies.
+      const holder = spawn(
+        process.execPath,
+        [
+          '-e',
+          `const db = new (require('better-sqlite3'))(${JSON.stringify(ours)});
+           db.pragma('journal_mode = WAL'); db.exec('CREATE TABLE "Busy" ("x" INTEGER)');
+           db.exec('BEGIN IMMEDIATE'); db.exec('INSERT INTO "Busy" VALUES (1)');
+           console.log('locked'); setTimeout(() => { db.exec('COMMIT'); db.close(); }, 1000);`,
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+      const migrations = fs.readdirSync(MIGRATIONS).filter((name) => /^\d/.test(name));
+      expect(migrateSqlite(`file:${ours}`)).toEqual(migrations);
+      await new Promise((resolve) => holder.once('exit', resolve));
+      expect(migrateSqlite(`file:${ours}`)).toEqual([]);
+      const sqlite = new Database(ours);
+      sqlite.exec('DROP TABLE "Busy"');
+      sqlite.close();
+      expect(describeSchema(ours)).toEqual(describeSchema(theirs));
+      const status = execFileSync(PRISMA, ['migrate', 'status'], {
+        cwd: ROOT,
+        env: env(ours),
+        stdio: 'pipe',
+      });
+      expect(status.toString()).toContain('Database schema is up to date');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

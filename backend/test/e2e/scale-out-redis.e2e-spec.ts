@@ -152,6 +152,52 @@ describe(`Scale-out with Redis: three instances on one ${process.env.TEST_BACKEN
     observerSocket.close();
   });
 
+  it('gives a socket strictly rising seq and at most one progress per interval while three instances process one batch', async () => {
+    const [a, b] = servers;
+    const watcher = io(`${b.baseUrl}/batches`, {
+      auth: { token: auth('order-user').Authorization.slice(7) },
+      transports: ['websocket'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        watcher.once('connect', () => resolve());
+        watcher.once('connect_error', reject);
+      });
+      const events: { name: string; seq: number; receivedAt: number; batchId: string }[] = [];
+      for (const name of ['batch-progress', 'batch-complete'])
+        watcher.on(name, (p: { seq: number; batchId: string }) =>
+          events.push({ name, seq: p.seq, batchId: p.batchId, receivedAt: Date.now() }),
+        );
+      const created = await request(a.baseUrl)
+        .post('/batches')
+        .set(auth('order-user'))
+        .send({
+          operation: 'diagnostics.echo',
+          items: echoItems(2000, { delayMs: 1 }),
+          options: { chunkSize: 10 },
+        })
+        .expect(202);
+      const id = created.body.id as string;
+      // Subscribing too puts the socket in two rooms (user and batch): it still gets each event once.
+      const ack = await watcher.emitWithAck('subscribe', { batchId: id });
+      expect(ack).toMatchObject({ ok: true, seq: expect.any(Number) });
+      await until('completion on the watcher', () => events.some((e) => e.name === 'batch-complete'), 90_000);
+      await new Promise((r) => setTimeout(r, 500));
+      const mine = events.filter((e) => e.batchId === id);
+      const seqs = mine.map((e) => e.seq);
+      for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]);
+      expect(mine.filter((e) => e.name === 'batch-complete')).toHaveLength(1);
+      expect(mine[mine.length - 1].name).toBe('batch-complete');
+      // Default interval 250 ms: one per interval over the span, plus the first and the final state
+      // (and one for loopback jitter). Three instances coalescing on their own would send ~3x that.
+      const progress = mine.filter((e) => e.name === 'batch-progress');
+      const span = progress[progress.length - 1].receivedAt - progress[0].receivedAt;
+      expect(progress.length).toBeLessThanOrEqual(Math.floor(span / 250) + 3);
+    } finally {
+      watcher.close();
+    }
+  });
+
   it('holds the 10 batches/hour limit across the three instances', async () => {
     const responses = await Promise.all(
       servers.slice(0, 3).flatMap((s) =>

@@ -4,6 +4,7 @@ import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const SERVER_ENTRY = path.join(ROOT, 'dist', 'src', 'main.js');
+export const MIGRATE_ENTRY = path.join(ROOT, 'dist', 'scripts', 'migrate.js');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,11 +27,21 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the real compiled server (dist/src/main.js) as a child process and waits for /health. */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+/**
+ * Starts the real compiled server (dist/src/main.js) as a child process and waits for /health.
+ * With `migrate`, it starts as `npm start` does: the migrator first, then the server.
+ */
+export async function spawnServer(
+  env: Record<string, string>,
+  options: { migrate?: boolean } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
   let log = '';
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
+  const node = JSON.stringify(process.execPath);
+  const command = options.migrate
+    ? ['/bin/sh', ['-c', `${node} ${MIGRATE_ENTRY} && exec ${node} ${SERVER_ENTRY}`]]
+    : [process.execPath, [SERVER_ENTRY]];
+  const child = spawn(command[0] as string, command[1] as string[], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', LOG_CONSOLE: 'false', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

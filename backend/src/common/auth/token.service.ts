@@ -36,6 +36,8 @@ export class TokenService {
         algorithms: ['HS256'],
       });
       if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 255) return null;
+      // A token without `exp` would never expire (and a socket opened with it never close): refused.
+      if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) return null;
       const roles = Array.isArray(claims.roles)
         ? claims.roles.filter((r): r is string => typeof r === 'string')
         : [];

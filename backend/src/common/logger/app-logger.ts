@@ -71,7 +71,8 @@ export class AppLogger implements LoggerService {
             : winston.format.combine(
                 winston.format.timestamp(),
                 contextFormat(),
-                winston.format.colorize(),
+                // Colours only on a terminal: redirected output stays plain text.
+                ...(process.stdout.isTTY && !process.env.NO_COLOR ? [winston.format.colorize()] : []),
                 winston.format.printf(({ timestamp, level, message, context, correlationId, stack }) => {
                   const ctx = typeof context === 'string' ? ` [${context}]` : '';
                   const cid = typeof correlationId === 'string' ? ` (${correlationId.slice(0, 8)})` : '';

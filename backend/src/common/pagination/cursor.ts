@@ -17,12 +17,35 @@ export function decodeCursor<T>(cursor: string, isValid: (value: unknown) => val
 
 export type TimeCursor = { t: string; id: string };
 
-export const isTimeCursor = (v: unknown): v is TimeCursor =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as TimeCursor).t === 'string' &&
-  typeof (v as TimeCursor).id === 'string' &&
-  !Number.isNaN(Date.parse((v as TimeCursor).t));
+/** The latest instant a row of ours can carry: both databases store years 1 to 9999. */
+const MAX_CURSOR_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** Ids we issue are UUIDs; anything much longer was not issued by us. */
+const MAX_CURSOR_ID_LENGTH = 64;
+/** Item positions are 32-bit integers in both schemas. */
+const MAX_SEQ = 2 ** 31 - 1;
+
+/**
+ * A (createdAt, id) cursor exactly as `toPage` writes it: an ISO-8601 UTC time that
+ * round-trips, between 1970 and 9999, and a short id. Anything else would reach the
+ * database as an out-of-range value.
+ */
+export const isTimeCursor = (v: unknown): v is TimeCursor => {
+  if (typeof v !== 'object' || v === null) return false;
+  const { t, id } = v as Partial<TimeCursor>;
+  if (typeof t !== 'string' || typeof id !== 'string' || id.length === 0 || id.length > MAX_CURSOR_ID_LENGTH)
+    return false;
+  const ms = Date.parse(t);
+  return ms >= 0 && ms <= MAX_CURSOR_TIME && new Date(ms).toISOString() === t;
+};
+
+export type SeqCursor = { seq: number };
+
+/** An item-position cursor: an integer from -1 (before the first item) to the largest position. */
+export const isSeqCursor = (v: unknown): v is SeqCursor => {
+  if (typeof v !== 'object' || v === null) return false;
+  const { seq } = v as Partial<SeqCursor>;
+  return Number.isSafeInteger(seq) && (seq as number) >= -1 && (seq as number) <= MAX_SEQ;
+};
 
 /**
  * Keyset filter and order for "newest first" lists on (createdAt, id): rows strictly

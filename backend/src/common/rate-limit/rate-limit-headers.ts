@@ -1,3 +1,6 @@
+import { AppException } from '../errors/app-exception';
+import { ErrorCode } from '../errors/error-code';
+
 export interface PolicyState {
   policy: string;
   limit: number;
@@ -25,4 +28,17 @@ export function rateLimitHeaders(states: PolicyState[], violated: PolicyState[])
   };
   if (violated.length > 0) headers['Retry-After'] = String(Math.max(...violated.map((v) => v.resetSeconds)));
   return headers;
+}
+
+/**
+ * The one 429 of the service, whichever limiter refused: the headers and
+ * `details.violatedPolicies` describe the refusing limit(s).
+ */
+export function rateLimitedException(states: PolicyState[], violated: PolicyState[]): AppException {
+  return new AppException(
+    ErrorCode.RateLimited,
+    `Rate limit exceeded for ${violated.map((v) => v.policy).join(', ')}`,
+    { violatedPolicies: violated },
+    rateLimitHeaders(states, violated),
+  );
 }

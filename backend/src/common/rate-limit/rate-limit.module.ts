@@ -6,7 +6,6 @@ import { REDIS } from '../redis/redis.module';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { THROTTLER_OPT_IN } from './rate-limit.decorator';
-import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitRepository } from './rate-limit.repository';
 import { RateLimitingService } from './rate-limiting.service';
 import { UserThrottlerGuard } from './user-throttler.guard';
@@ -29,6 +28,8 @@ const optedIn = (name: string) => (ctx: ExecutionContext) => {
         return {
           // With Redis the counters are shared by every instance (atomic Lua increments).
           storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
+          // UserThrottlerGuard answers refusals in the service's one 429 shape.
+          setHeaders: false,
           throttlers: [
             { name: 'default', limit: THROTTLE_DEFAULT.limit, ttl: THROTTLE_DEFAULT.windowMs },
             {
@@ -48,7 +49,7 @@ const optedIn = (name: string) => (ctx: ExecutionContext) => {
       },
     }),
   ],
-  providers: [RateLimitRepository, RateLimitingService, RateLimitGuard, UserThrottlerGuard],
-  exports: [RateLimitingService, RateLimitGuard, UserThrottlerGuard],
+  providers: [RateLimitRepository, RateLimitingService, UserThrottlerGuard],
+  exports: [RateLimitingService, UserThrottlerGuard],
 })
 export class RateLimitModule {}

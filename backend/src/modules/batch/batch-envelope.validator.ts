@@ -5,16 +5,16 @@ import { AppException } from '../../common/errors/app-exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { formatIssues, OperationRegistry } from './operations/operation.registry';
 import { BatchOptions } from './batch-status';
+import { createBatchSchema, MAX_ITEM_BYTES, MAX_REPORTED_ITEM_ERRORS } from './dto/create-batch.schema';
 import {
-  createBatchSchema,
   hasUnstorableText,
   isPlainObject,
+  isStorableMetadata,
+  jsonByteLength,
   jsonDepth,
-  MAX_ITEM_BYTES,
   MAX_JSON_DEPTH,
-  MAX_METADATA_BYTES,
-  MAX_REPORTED_ITEM_ERRORS,
-} from './dto/create-batch.schema';
+  METADATA_RULE,
+} from '../shared/json-limits';
 
 export interface ValidEnvelope {
   operation: string;
@@ -54,17 +54,8 @@ export class BatchEnvelopeValidator {
         operations: this.registry.names(),
       });
     }
-    if (
-      metadata !== null &&
-      (jsonDepth(metadata) > MAX_JSON_DEPTH ||
-        byteLength(metadata) > MAX_METADATA_BYTES ||
-        hasUnstorableText(metadata))
-    ) {
-      throw AppException.validation('metadata is invalid', {
-        errors: [
-          `metadata must be at most ${MAX_METADATA_BYTES} bytes serialized, ${MAX_JSON_DEPTH} levels deep, without NUL characters or unpaired surrogates`,
-        ],
-      });
+    if (metadata !== null && !isStorableMetadata(metadata)) {
+      throw AppException.validation('metadata is invalid', { errors: [METADATA_RULE] });
     }
     this.rejectItems(items.map((item, index) => ({ index, errors: shapeErrors(item) })));
     const valid = items as Record<string, unknown>[];
@@ -99,14 +90,11 @@ export class BatchEnvelopeValidator {
   }
 }
 
-function byteLength(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value), 'utf8');
-}
-
 function shapeErrors(item: unknown): string[] {
   if (!isPlainObject(item)) return ['item must be a JSON object'];
   if (jsonDepth(item) > MAX_JSON_DEPTH) return [`item must be nested at most ${MAX_JSON_DEPTH} levels deep`];
-  if (byteLength(item) > MAX_ITEM_BYTES) return [`item must be at most ${MAX_ITEM_BYTES} bytes serialized`];
+  if (jsonByteLength(item) > MAX_ITEM_BYTES)
+    return [`item must be at most ${MAX_ITEM_BYTES} bytes serialized`];
   if (hasUnstorableText(item)) return ['item strings must not contain NUL characters or unpaired surrogates'];
   return [];
 }

@@ -5,7 +5,7 @@ export interface BatchProgressEvent {
   userId: string;
   seq: number;
   status: string;
-  stage: 'processing';
+  stage: 'processing' | 'finished';
   percentage: number;
   itemCount: number;
   processedCount: number;
@@ -46,4 +46,4 @@ export interface ServerToClientEvents {
 }
 
 export type SubscribeAck =
-  { ok: true; batch: BatchView } | { ok: false; error: { code: string; message?: string } };
+  { ok: true; batch: BatchView; seq: number } | { ok: false; error: { code: string; message?: string } };

@@ -1,32 +1,24 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser } from '../../common/auth/auth.decorators';
-import { RateLimit } from '../../common/rate-limit/rate-limit.decorator';
-import { RateLimitGuard } from '../../common/rate-limit/rate-limit.guard';
 import { RequireFeature, RequireFeatureGuard } from '../feature-flags/require-feature.guard';
 import { BatchService } from './batch.service';
 import { ListBatchesQuery, ListItemsQuery } from './dto/batch-query.dto';
 import { CreateBatchDoc, RetryBatchDoc } from './dto/create-batch.dto';
-
-const itemCost = (req: Request) => {
-  const items = (req.body as { items?: unknown } | undefined)?.items;
-  return Array.isArray(items) ? items.length : 1;
-};
 
 @ApiTags('batches')
 @ApiBearerAuth()
 @ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
 @ApiResponse({ status: 403, description: 'FEATURE_DISABLED (flag BATCH_OPERATIONS off for the caller)' })
 @RequireFeature('BATCH_OPERATIONS')
-@UseGuards(RequireFeatureGuard, RateLimitGuard)
+@UseGuards(RequireFeatureGuard)
 @Controller('batches')
 export class BatchController {
   constructor(private readonly batches: BatchService) {}
 
   @Post()
-  @RateLimit('BATCH_OPERATIONS', { policy: 'BATCH_ITEM_PROCESSING', cost: itemCost })
   @ApiOperation({
     summary:
       'Submit a batch (202). Errors: 400 VALIDATION_FAILED/UNKNOWN_OPERATION, 409 IDEMPOTENCY_IN_PROGRESS, 413 BATCH_TOO_LARGE/PAYLOAD_TOO_LARGE, 422 IDEMPOTENCY_KEY_REUSED, 429 RATE_LIMITED',
@@ -39,8 +31,9 @@ export class BatchController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { batch, replayed } = await this.batches.create(user, body, key);
+    const { batch, replayed, rateLimitHeaders } = await this.batches.create(user, body, key);
     res.status(replayed ? 200 : 202).location(`/batches/${batch.id}`);
+    for (const [name, value] of Object.entries(rateLimitHeaders)) res.setHeader(name, value);
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     return batch;
   }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, OnModuleDestroy } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
 import {
   ConnectedSocket,
   MessageBody,
@@ -28,9 +27,10 @@ import {
   ServerToClientEvents,
   SubscribeAck,
 } from './batch-socket.events';
+import { BatchEventRelay } from './batch-event-relay';
 import { BatchEvent, BatchEventPayload } from './batch.events';
 import { BatchService } from './batch.service';
-import { ProgressCoalescer, ProgressRate } from './progress-coalescer';
+import { ProgressCoalescer, ProgressRate, wireSeq } from './progress-coalescer';
 
 const BATCH_FEATURE = 'BATCH_OPERATIONS';
 /** setTimeout cannot wait longer than this. */
@@ -62,6 +62,7 @@ export class BatchGateway implements OnGatewayInit, OnGatewayConnection, OnModul
     private readonly flags: FeatureFlagsService,
     private readonly limiter: RateLimitingService,
     private readonly clock: Clock,
+    relay: BatchEventRelay,
     @Inject(APP_CONFIG) config: AppConfig,
     logger: AppLogger,
   ) {
@@ -79,9 +80,13 @@ export class BatchGateway implements OnGatewayInit, OnGatewayConnection, OnModul
         complete: (event, seq, rate) =>
           this.emitToWatchers(event, 'batch-complete', {
             ...this.toWire(event, seq, rate),
+            stage: 'finished',
             finishedAt: event.batch.finishedAt,
           }),
       },
+    );
+    relay.listen((kind, event) =>
+      kind === BatchEvent.Finished ? this.coalescer.onFinished(event) : this.coalescer.onProgress(event),
     );
   }
 
@@ -120,16 +125,6 @@ export class BatchGateway implements OnGatewayInit, OnGatewayConnection, OnModul
     this.coalescer.dispose();
   }
 
-  @OnEvent(BatchEvent.Progress)
-  onProgress(event: BatchEventPayload): void {
-    this.coalescer.onProgress(event);
-  }
-
-  @OnEvent(BatchEvent.Finished)
-  onFinished(event: BatchEventPayload): void {
-    this.coalescer.onFinished(event);
-  }
-
   /** Ack: the batch's current snapshot from the database, so a late or reconnecting client starts from the truth. */
   @SubscribeMessage('subscribe')
   async subscribe(
@@ -137,9 +132,9 @@ export class BatchGateway implements OnGatewayInit, OnGatewayConnection, OnModul
     @MessageBody() body: unknown,
   ): Promise<SubscribeAck> {
     return this.handle(socket, body, async (user, batchId) => {
-      const batch = await this.batches.get(user, batchId);
+      const { batch, eventSeq } = await this.batches.snapshot(user, batchId);
       await socket.join(batchRoom(batchId));
-      return { ok: true, batch };
+      return { ok: true, batch, seq: wireSeq(eventSeq, batch.finishedAt !== null) };
     });
   }
 
@@ -149,9 +144,9 @@ export class BatchGateway implements OnGatewayInit, OnGatewayConnection, OnModul
     @MessageBody() body: unknown,
   ): Promise<SubscribeAck> {
     return this.handle(socket, body, async (user, batchId) => {
-      const batch = await this.batches.get(user, batchId);
+      const { batch, eventSeq } = await this.batches.snapshot(user, batchId);
       await socket.leave(batchRoom(batchId));
-      return { ok: true, batch };
+      return { ok: true, batch, seq: wireSeq(eventSeq, batch.finishedAt !== null) };
     });
   }
 
@@ -189,11 +184,8 @@ export class BatchGateway implements OnGatewayInit, OnGatewayConnection, OnModul
         const code = error instanceof AppException ? error.code : ErrorCode.Internal;
         const message = error instanceof AppException ? error.message : 'Internal error';
         if (!(error instanceof AppException)) this.logger.errorWithStack('Socket event failed', error);
-        if (
-          code === ErrorCode.RateLimited ||
-          code === ErrorCode.ValidationFailed ||
-          code === ErrorCode.Internal
-        ) {
+        // A bad payload is answered by the ack alone; refusals that are not about the payload are also events.
+        if (code === ErrorCode.RateLimited || code === ErrorCode.Internal) {
           socket.emit('batch-error', {
             batchId: typeof batchId === 'string' ? batchId : undefined,
             code,
@@ -211,8 +203,9 @@ export class BatchGateway implements OnGatewayInit, OnGatewayConnection, OnModul
     name: E,
     payload: Parameters<ServerToClientEvents[E]>[0],
   ): void {
+    // Local sockets only: every instance relays every batch's events to the sockets it holds.
     const rooms = [userRoom(event.batch.userId), batchRoom(event.batch.id)];
-    (this.server.to(rooms).emit as (ev: string, p: unknown) => boolean)(name, payload);
+    (this.server.local.to(rooms).emit as (ev: string, p: unknown) => boolean)(name, payload);
   }
 
   private toWire(event: BatchEventPayload, seq: number, rate: ProgressRate): BatchProgressEvent {

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { PapersModule } from '../papers/papers.module';
+import { BatchEventRelay } from './batch-event-relay';
 import { BatchEnvelopeValidator } from './batch-envelope.validator';
 import { BatchRetentionService } from './batch-retention.service';
 import { BatchController } from './batch.controller';
@@ -22,6 +23,7 @@ import { PapersImportOperation } from './operations/papers-import.operation';
     BatchEnvelopeValidator,
     BatchWorker,
     BatchGateway,
+    BatchEventRelay,
     BatchRetentionService,
     IdempotencyService,
     OperationRegistry,

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { AuthUser, isAdmin } from '../../common/auth/auth-user';
 import { Clock } from '../../common/clock/clock';
-import { AppConfig } from '../../common/config/app-config';
-import { APP_CONFIG } from '../../common/config/config.module';
 import { RequestContext } from '../../common/context/request-context';
 import { AppException } from '../../common/errors/app-exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { AppLogger } from '../../common/logger/app-logger';
-import { decodeCursor, isTimeCursor, Page, toPage } from '../../common/pagination/cursor';
+import { RateLimitingService } from '../../common/rate-limit/rate-limiting.service';
+import { decodeCursor, isSeqCursor, isTimeCursor, Page, toPage } from '../../common/pagination/cursor';
 import { BatchEnvelopeValidator, ValidEnvelope } from './batch-envelope.validator';
 import { BatchStatus, isFinished } from './batch-status';
 import { BatchEvent, batchEventPayload } from './batch.events';
@@ -20,12 +19,11 @@ import { ListBatchesQuery, ListItemsQuery } from './dto/batch-query.dto';
 import { retryBatchSchema } from './dto/create-batch.schema';
 import { IdempotencyService } from './idempotency.service';
 
+/** Rolls a retry's transaction back when no item matched. */
+class NothingToRetry extends Error {}
+
 /** Items per insert statement: keeps each write transaction short while a batch is stored. */
 const INSERT_SLICE = 500;
-
-type SeqCursor = { seq: number };
-const isSeqCursor = (v: unknown): v is SeqCursor =>
-  typeof v === 'object' && v !== null && Number.isInteger((v as SeqCursor).seq) && (v as SeqCursor).seq >= -1;
 
 @Injectable()
 export class BatchService {
@@ -37,33 +35,40 @@ export class BatchService {
     private readonly idempotency: IdempotencyService,
     private readonly worker: BatchWorker,
     private readonly events: EventEmitter2,
+    private readonly limiter: RateLimitingService,
     private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     logger: AppLogger,
   ) {
     this.logger = logger.forContext(BatchService.name);
   }
 
   /**
-   * Validates the whole envelope first, then stores the batch and its items in short
-   * slices and seals it; workers see it only once sealed. Nothing is stored on any
-   * 4xx. With an Idempotency-Key, the same body again replays the first response.
+   * Validates the whole envelope first, then charges the caller's quotas, then stores
+   * the batch and its items in short slices and seals it; workers see it only once
+   * sealed. Nothing is stored, and no quota charged, on any 4xx. With an
+   * Idempotency-Key, the same body again replays the first response, free of charge.
    */
   async create(
     user: AuthUser,
     body: unknown,
     idempotencyKey?: string,
-  ): Promise<{ batch: BatchView; replayed: boolean }> {
+  ): Promise<{ batch: BatchView; replayed: boolean; rateLimitHeaders: Record<string, string> }> {
     const key = IdempotencyService.validateKey(idempotencyKey);
     const envelope = this.validator.validate(body);
     if (key) {
       const claim = await this.idempotency.begin(user.userId, key, IdempotencyService.fingerprint(body));
-      if (claim.kind === 'replay') return { batch: await this.get(user, claim.batchId), replayed: true };
+      if (claim.kind === 'replay')
+        return { batch: await this.get(user, claim.batchId), replayed: true, rateLimitHeaders: {} };
     }
     try {
+      // Both quotas together or neither; only a request that will create a batch gets here.
+      const rateLimitHeaders = await this.limiter.enforce(`user:${user.userId}`, [
+        { policy: 'BATCH_OPERATIONS', cost: 1 },
+        { policy: 'BATCH_ITEM_PROCESSING', cost: envelope.items.length },
+      ]);
       const batch = await this.store(user, envelope);
       if (key) await this.idempotency.complete(user.userId, key, batch.id);
-      return { batch, replayed: false };
+      return { batch, replayed: false, rateLimitHeaders };
     } catch (error) {
       if (key) await this.idempotency.abandon(user.userId, key);
       throw error;
@@ -72,6 +77,12 @@ export class BatchService {
 
   async get(user: AuthUser, id: string): Promise<BatchView> {
     return toBatchView(await this.findVisible(user, id));
+  }
+
+  /** The batch as stored now and the event number of that state (for socket subscribers). */
+  async snapshot(user: AuthUser, id: string): Promise<{ batch: BatchView; eventSeq: number }> {
+    const record = await this.findVisible(user, id);
+    return { batch: toBatchView(record), eventSeq: record.eventSeq };
   }
 
   /** The caller's batches newest first; admins may list anyone's (or everyone's). */
@@ -133,7 +144,13 @@ export class BatchService {
     return view;
   }
 
-  /** Queues failed items (all, or the listed ones) again with attempts reset; the batch processes again. */
+  /**
+   * Queues failed items (all, or the listed ones) again with attempts reset; the batch
+   * processes again. Only a batch that ended `completed_with_errors` or `failed` can be
+   * retried: the status is checked and moved in the same transaction as the requeue,
+   * so of two concurrent retries one wins and the other gets 409. A cancelled batch is
+   * final (its owner stopped it; retrying would revive the items they cancelled).
+   */
   async retry(user: AuthUser, id: string, body: unknown): Promise<BatchView> {
     const parsed = retryBatchSchema.safeParse(body ?? {});
     if (!parsed.success)
@@ -141,23 +158,38 @@ export class BatchService {
         errors: parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`),
       });
     const batch = await this.findVisible(user, id);
+    if (batch.status === BatchStatus.Cancelled)
+      throw AppException.invalidState(
+        'Batch was cancelled; cancelled batches are final and cannot be retried',
+      );
     if (!isFinished(batch.status))
       throw AppException.invalidState(`Batch is ${batch.status}; only finished batches can be retried`);
     const now = this.clock.now();
-    const reopened = await this.repository.transaction(async (tx) => {
-      const requeued = await this.repository.requeueFailed(
-        tx,
-        batch.id,
-        parsed.data.itemIds,
-        batch.status === BatchStatus.Failed,
-        now,
-      );
-      return requeued > 0 ? this.repository.reopen(tx, batch.id, now) : null;
-    });
-    if (!reopened) throw AppException.invalidState('Nothing to retry: no failed items matched');
+    const outcome = await this.repository
+      .transaction(async (tx) => {
+        const retryable = [BatchStatus.Completed, BatchStatus.CompletedWithErrors, BatchStatus.Failed];
+        if (!(await this.repository.transition(tx, batch.id, retryable, BatchStatus.Processing, now)))
+          return 'not-finished' as const;
+        const requeued = await this.repository.requeueFailed(
+          tx,
+          batch.id,
+          parsed.data.itemIds,
+          batch.status === BatchStatus.Failed,
+          now,
+        );
+        if (requeued === 0) throw new NothingToRetry();
+        return this.repository.reopen(tx, batch.id, now);
+      })
+      .catch((error: unknown) => {
+        if (error instanceof NothingToRetry) return 'nothing' as const;
+        throw error;
+      });
+    if (outcome === 'not-finished')
+      throw AppException.invalidState('Batch is not finished (a retry may already be running)');
+    if (outcome === 'nothing') throw AppException.invalidState('Nothing to retry: no failed items matched');
     this.logger.business('batch.retried', { batchId: batch.id });
     this.worker.wake();
-    return this.announce(reopened, null);
+    return this.announce(outcome, null);
   }
 
   private async store(user: AuthUser, envelope: ValidEnvelope): Promise<BatchView> {

@@ -20,14 +20,21 @@ interface BatchState {
 }
 
 const RATE_WINDOW_MS = 10_000;
+
+/**
+ * The `seq` clients see for a batch state: twice the batch's eventSeq for progress,
+ * one more for its completion, so it rises with every event, across processes too.
+ */
+export function wireSeq(eventSeq: number, finished: boolean): number {
+  return eventSeq * 2 + (finished ? 1 : 0);
+}
 const FORGET_CLOSED_AFTER_MS = 5 * 60_000;
 
 /**
  * Turns the engine's per-chunk progress into at most one `batch-progress` per batch per
  * interval: the first state is sent at once, later ones are held and the newest sent
  * when the interval has passed, and on completion the final state is always sent, then
- * `batch-complete`. Wire seq is 2 × the batch's eventSeq for progress and one more for
- * the completion, so it rises with every event, across processes too.
+ * `batch-complete`, with `wireSeq` numbers.
  */
 export class ProgressCoalescer {
   private readonly batches = new Map<string, BatchState>();
@@ -76,8 +83,8 @@ export class ProgressCoalescer {
     state.pending = null;
     this.sample(state, event);
     const rate = this.rateOf(state, event);
-    this.sink.progress(event, event.seq * 2, rate);
-    this.sink.complete(event, event.seq * 2 + 1, rate);
+    this.sink.progress(event, wireSeq(event.seq, false), rate);
+    this.sink.complete(event, wireSeq(event.seq, true), rate);
     state.closedAt = this.now();
     state.lastSentAt = this.now();
     this.forgetOldBatches();
@@ -92,7 +99,7 @@ export class ProgressCoalescer {
   private send(state: BatchState, event: BatchEventPayload): void {
     state.pending = null;
     state.lastSentAt = this.now();
-    this.sink.progress(event, event.seq * 2, this.rateOf(state, event));
+    this.sink.progress(event, wireSeq(event.seq, false), this.rateOf(state, event));
   }
 
   private stateOf(batchId: string): BatchState {

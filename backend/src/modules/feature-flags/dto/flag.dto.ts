@@ -11,7 +11,9 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateBy,
 } from 'class-validator';
+import { isStorableMetadata, METADATA_RULE } from '../../shared/json-limits';
 
 export const MAX_LIST_IDS = 10_000;
 
@@ -50,6 +52,10 @@ export class PutFlagDto {
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })
   @IsOptional()
   @IsObject()
+  @ValidateBy({
+    name: 'storableMetadata',
+    validator: { validate: isStorableMetadata, defaultMessage: () => METADATA_RULE },
+  })
   metadata?: Record<string, unknown>;
 }
 

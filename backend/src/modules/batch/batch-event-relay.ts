@@ -1,0 +1,95 @@
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import type Redis from 'ioredis';
+import { AppConfig } from '../../common/config/app-config';
+import { APP_CONFIG } from '../../common/config/config.module';
+import { AppLogger } from '../../common/logger/app-logger';
+import { REDIS } from '../../common/redis/redis.module';
+import { BatchEvent, BatchEventPayload } from './batch.events';
+
+export type RelayedKind = typeof BatchEvent.Progress | typeof BatchEvent.Finished;
+export type RelayListener = (kind: RelayedKind, event: BatchEventPayload) => void;
+
+interface RelayMessage {
+  kind: RelayedKind;
+  event: BatchEventPayload;
+}
+
+/**
+ * Carries the engine's committed batch events to every instance. With Redis, each
+ * instance publishes its own events on one channel and every instance (itself included)
+ * receives all of them, so one coalescer per instance sees the events of every worker
+ * and each socket is served by the instance it is connected to: per socket, `seq` only
+ * rises and at most one `batch-progress` per interval leaves, however many instances
+ * process the batch. Without Redis (or while publishing fails) events stay in the
+ * process that produced them.
+ */
+@Injectable()
+export class BatchEventRelay implements OnModuleInit, OnModuleDestroy {
+  private readonly listeners: RelayListener[] = [];
+  private readonly channel: string;
+  private subscriber: Redis | null = null;
+  private readonly logger: AppLogger;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis | null,
+    @Inject(APP_CONFIG) config: AppConfig,
+    logger: AppLogger,
+  ) {
+    this.channel = `${config.REDIS_KEY_PREFIX}batch-events`;
+    this.logger = logger.forContext(BatchEventRelay.name);
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.redis) return;
+    this.subscriber = this.redis.duplicate();
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== this.channel) return;
+      try {
+        const { kind, event } = JSON.parse(message) as RelayMessage;
+        this.deliver(kind, event);
+      } catch (error) {
+        this.logger.errorWithStack('Dropped an unreadable batch event', error);
+      }
+    });
+    await this.subscriber.subscribe(this.channel);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.subscriber?.quit().catch(() => undefined);
+  }
+
+  /** Registers a receiver of every relayed event (the gateway's coalescer). */
+  listen(listener: RelayListener): void {
+    this.listeners.push(listener);
+  }
+
+  @OnEvent(BatchEvent.Progress)
+  onProgress(event: BatchEventPayload): void {
+    this.publish(BatchEvent.Progress, event);
+  }
+
+  @OnEvent(BatchEvent.Finished)
+  onFinished(event: BatchEventPayload): void {
+    this.publish(BatchEvent.Finished, event);
+  }
+
+  private publish(kind: RelayedKind, event: BatchEventPayload): void {
+    if (!this.redis || !this.subscriber) {
+      this.deliver(kind, event);
+      return;
+    }
+    const message: RelayMessage = { kind, event };
+    this.redis.publish(this.channel, JSON.stringify(message)).catch((error: unknown) => {
+      // Redis is an accelerator: without it this instance's own sockets still hear the event.
+      this.logger.warn('Could not publish a batch event; delivering it locally', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      this.deliver(kind, event);
+    });
+  }
+
+  private deliver(kind: RelayedKind, event: BatchEventPayload): void {
+    for (const listener of this.listeners) listener(kind, event);
+  }
+}
