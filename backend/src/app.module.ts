@@ -1,13 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { EventEmitterModule } from '@nestjs/event-emitter';
-import { Clock, SystemClock } from './common/clock/clock';
+import { StandaloneModulePorts } from './common/adapters/module-ports';
 import { ClockModule } from './common/clock/clock.module';
 import { CommonModule } from './common/common.module';
 import { AppConfig } from './common/config/app-config';
 import { ConfigModule } from './common/config/config.module';
-import { BatchModule } from './modules/batch/batch.module';
-import { FeatureFlagsModule } from './modules/feature-flags/feature-flags.module';
+import { BatchModule } from './modules/batch';
+import { FeatureFlagsModule } from './modules/feature-flags';
 import { PapersModule } from './modules/papers/papers.module';
+import { Clock, SystemClock } from './modules/shared/clock';
 
 /** Replaceable parts (tests move time with a ManualClock). */
 export interface AppOverrides {
@@ -16,18 +16,41 @@ export interface AppOverrides {
 
 @Module({})
 export class AppModule {
-  /** The whole application for one validated configuration. */
+  /** The whole application for one validated configuration: the common layer is the modules' host. */
   static register(config: AppConfig, overrides: AppOverrides = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ClockModule.with(overrides.clock ?? new SystemClock()),
         { ...ConfigModule.forConfig(config), global: true },
-        EventEmitterModule.forRoot(),
         CommonModule,
-        FeatureFlagsModule,
+        FeatureFlagsModule.forRootAsync({
+          inject: [StandaloneModulePorts],
+          useFactory: (ports: StandaloneModulePorts) => ({
+            ...ports.host(),
+            cacheMs: config.FEATURE_FLAG_CACHE_MS,
+          }),
+        }),
         PapersModule,
-        BatchModule,
+        BatchModule.forRootAsync({
+          inject: [StandaloneModulePorts],
+          useFactory: (ports: StandaloneModulePorts) => ({
+            ...ports.host(),
+            database: ports.database(),
+            rateLimiter: ports.rateLimiter(),
+            settings: {
+              maxBatchItems: config.MAX_BATCH_ITEMS,
+              chunkSize: config.BATCH_CHUNK_SIZE,
+              chunkDelayMs: config.BATCH_CHUNK_DELAY_MS,
+              leaseMs: config.BATCH_LEASE_MS,
+              retryBaseMs: config.BATCH_RETRY_BASE_MS,
+              retentionDays: config.BATCH_RETENTION_DAYS,
+              workers: config.BATCH_WORKERS,
+              pollMs: config.BATCH_POLL_MS,
+              progressIntervalMs: config.PROGRESS_INTERVAL_MS,
+            },
+          }),
+        }),
       ],
     };
   }

@@ -8,7 +8,7 @@ import serveStatic from 'serve-static';
 import { AppModule, AppOverrides } from './app.module';
 import { AppConfig } from './common/config/app-config';
 import { correlationMiddleware, reenterContextMiddleware } from './common/context/correlation.middleware';
-import { AppException } from './common/errors/app-exception';
+import { AppException } from './modules/shared/errors/app-exception';
 import { AppLogger } from './common/logger/app-logger';
 import { BACKEND_DIR } from './common/prisma/database-url';
 import { RedisIoAdapter } from './common/redis/redis-io.adapter';

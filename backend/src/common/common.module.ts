@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ModulePortsModule } from './adapters/module-ports';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthModule } from './auth/auth.module';
 import { DevLoginController } from './auth/dev-login.controller';
@@ -17,7 +18,7 @@ import { UserThrottlerGuard } from './rate-limit/user-throttler.guard';
  * rate-limit guards are applied per route.
  */
 @Module({
-  imports: [LoggerModule, PrismaModule, RedisModule, AuthModule, RateLimitModule],
+  imports: [LoggerModule, PrismaModule, RedisModule, AuthModule, RateLimitModule, ModulePortsModule],
   controllers: [HealthController, DevLoginController],
   providers: [
     { provide: APP_GUARD, useExisting: AuthGuard },

@@ -1,4 +1,4 @@
-import { ManualClock } from '../../src/common/clock/clock';
+import { ManualClock } from '../../src/modules/shared/clock';
 import {
   echoItems,
   givenBatch,

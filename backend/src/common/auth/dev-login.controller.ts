@@ -4,7 +4,7 @@ import { Throttle } from '@nestjs/throttler';
 import { z } from 'zod';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { AppException } from '../errors/app-exception';
+import { AppException } from '../../modules/shared/errors/app-exception';
 import { AppLogger } from '../logger/app-logger';
 import { UseThrottlers } from '../rate-limit/rate-limit.decorator';
 import { ADMIN_ROLE } from './auth-user';

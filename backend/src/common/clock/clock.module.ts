@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { Clock } from './clock';
+import { Clock } from '../../modules/shared/clock';
 
 @Module({})
 export class ClockModule {

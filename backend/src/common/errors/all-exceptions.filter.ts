@@ -3,9 +3,9 @@ import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { RequestContext } from '../context/request-context';
 import { AppLogger } from '../logger/app-logger';
-import { AppException } from './app-exception';
+import { AppException } from '../../modules/shared/errors/app-exception';
 import { errorBody } from './error-body';
-import { ErrorCode } from './error-code';
+import { ErrorCode } from '../../modules/shared/errors/error-code';
 
 interface Mapped {
   code: ErrorCode;

@@ -1,4 +1,4 @@
-import { ErrorCode, statusOf } from './error-code';
+import { ErrorCode, statusOf } from '../../modules/shared/errors/error-code';
 
 export interface ErrorBody {
   statusCode: number;

@@ -171,5 +171,7 @@ export class AppLogger implements LoggerService {
     if (rest.length === 1 && rest[0] && typeof rest[0] === 'object') Object.assign(fields, rest[0]);
     const text = typeof message === 'string' ? message : JSON.stringify(message);
     this.main.log(level, text, fields);
+    // Audit and security entries from the modules' logger port also go to the security log.
+    if (fields.kind === 'audit' || fields.kind === 'security') this.securityLog.log(level, text, fields);
   }
 }

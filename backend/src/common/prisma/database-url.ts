@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+export { isPostgresUrl, postgresPoolConfig } from '../../modules/shared/database/database-url';
 
 function findRepoRoot(start: string): string {
   let dir = start;
@@ -16,10 +17,6 @@ export const BACKEND_DIR = path.join(findRepoRoot(__dirname), 'backend');
 
 export const DEFAULT_DATABASE_URL = 'file:./data/app.db';
 
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//.test(url);
-}
-
 /**
  * Turns a `file:` URL into an absolute SQLite path (relative paths are taken
  * from `backend/`, as the contract says) and creates its directory.
@@ -30,25 +27,4 @@ export function resolveSqliteUrl(url: string | undefined): string {
   const absolute = path.isAbsolute(file) ? file : path.resolve(BACKEND_DIR, file);
   fs.mkdirSync(path.dirname(absolute), { recursive: true });
   return absolute;
-}
-
-/**
- * pg pool settings for a postgresql:// URL. A `schema` query parameter (Prisma's
- * convention) becomes the session's search_path, so tests and tenants can use their own schema.
- */
-export function postgresPoolConfig(url: string): {
-  connectionString: string;
-  options?: string;
-  schema?: string;
-} {
-  const parsed = new URL(url);
-  const schema = parsed.searchParams.get('schema') ?? undefined;
-  parsed.searchParams.delete('schema');
-  if (schema && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema))
-    throw new Error('DATABASE_URL schema must be a plain identifier');
-  return {
-    connectionString: parsed.toString(),
-    options: schema ? `-c search_path=${schema}` : undefined,
-    schema,
-  };
 }

@@ -4,8 +4,8 @@ import { Prisma as PgPrisma, PrismaClient as PgPrismaClient } from '.prisma/pg-c
 import { AppConfig } from '../config/app-config';
 import { postgresPoolConfig } from './database-url';
 import type { PrismaService } from './prisma.service';
-import { numberPlaceholders, postgresDialect } from './sql-dialect';
-import { pingDatabase, type SqlExecutor } from './sql-executor';
+import { numberPlaceholders, postgresDialect } from '../../modules/shared/database/sql-dialect';
+import { pingDatabase, type SqlExecutor } from '../../modules/shared/database/sql-executor';
 
 const numbered = (executor: SqlExecutor): SqlExecutor => ({
   $queryRawUnsafe: (sql, ...args) => executor.$queryRawUnsafe(numberPlaceholders(sql), ...args),

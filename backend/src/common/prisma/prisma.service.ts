@@ -3,23 +3,12 @@ import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { Prisma, PrismaClient } from '@prisma/client';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { SQLITE_PRAGMAS } from '../../modules/shared/database/engine-database';
 import { resolveSqliteUrl } from './database-url';
 import { SerializedSqliteAdapterFactory } from './serialized-sqlite-adapter';
-import { pingDatabase, type SqlExecutor } from './sql-executor';
-import { SqliteFastPath } from './sqlite-fast-path';
-import { sqliteDialect } from './sql-dialect';
-
-/**
- * SQLite pragmas for one busy writer and many readers, set on the adapter's single
- * connection right after it opens. Raw integer results come back as BigInt
- * (the adapter enables safe integers): convert with Number().
- */
-export const SQLITE_PRAGMAS = [
-  'PRAGMA journal_mode = WAL',
-  'PRAGMA busy_timeout = 5000',
-  'PRAGMA synchronous = NORMAL',
-  'PRAGMA foreign_keys = ON',
-];
+import { pingDatabase, type SqlExecutor } from '../../modules/shared/database/sql-executor';
+import { SqliteFastPath } from '../../modules/shared/database/sqlite-fast-path';
+import { sqliteDialect } from '../../modules/shared/database/sql-dialect';
 
 /** The Prisma client over the better-sqlite3 driver adapter (no query-engine binary). */
 @Injectable()
@@ -72,7 +61,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
 
   async onModuleInit(): Promise<void> {
     await this.$connect();
-    for (const pragma of SQLITE_PRAGMAS) await this.$queryRawUnsafe(pragma);
+    for (const pragma of SQLITE_PRAGMAS) await this.$queryRawUnsafe(`PRAGMA ${pragma}`);
   }
 
   /** Last step of shutdown, after the workers (onModuleDestroy) have finished their chunks. */

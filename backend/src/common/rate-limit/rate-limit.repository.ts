@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../prisma/prisma.service';
-import type { SqlExecutor } from '../prisma/sql-executor';
+import type { SqlExecutor } from '../../modules/shared/database/sql-executor';
 
 type Tx = SqlExecutor;
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { Clock } from '../clock/clock';
+import { Clock } from '../../modules/shared/clock';
 import { AppConfig, RatePolicyName } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { AppLogger } from '../logger/app-logger';
@@ -7,7 +7,7 @@ import { PrismaService } from '../prisma/prisma.service';
 import { REDIS } from '../redis/redis.module';
 import type Redis from 'ioredis';
 import { RedisWindowStore } from './redis-window-store';
-import { PolicyState, rateLimitedException, rateLimitHeaders } from './rate-limit-headers';
+import { PolicyState } from '../../modules/shared/rate-limit-headers';
 import { RateLimitRepository, WindowHit } from './rate-limit.repository';
 
 export interface RateLimitDecision {
@@ -76,26 +76,6 @@ export class RateLimitingService implements OnModuleInit, OnModuleDestroy {
     const states = hits.map((hit) => this.stateOf(hit, outcome.counts.get(hit.policy) ?? 0, now));
     const violated = states.filter((s) => outcome.refused.some((r) => r.policy === s.policy));
     return { allowed: outcome.refused.length === 0, states, violated };
-  }
-
-  /**
-   * Charges like `consume` and answers what the response needs: the rate-limit headers
-   * when allowed, a 429 `AppException` (headers, `Retry-After`, violated policies) when
-   * refused. Fails open, with a log line, when the limiter's storage fails.
-   */
-  async enforce(
-    identifier: string,
-    charges: { policy: RatePolicyName; cost: number }[],
-  ): Promise<Record<string, string>> {
-    let decision: RateLimitDecision;
-    try {
-      decision = await this.consume(identifier, charges);
-    } catch (error) {
-      this.logger.errorWithStack('Rate limiter storage failed; allowing the request', error);
-      return {};
-    }
-    if (!decision.allowed) throw rateLimitedException(decision.states, decision.violated);
-    return rateLimitHeaders(decision.states, decision.violated);
   }
 
   /** One Lua script: shared by every instance using the same Redis. */

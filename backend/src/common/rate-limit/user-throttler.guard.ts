@@ -12,7 +12,7 @@ import {
 import type { Request } from 'express';
 import type { RatePolicyName } from '../config/app-config';
 import { clientIdentity } from './client-identity';
-import { PolicyState, rateLimitedException } from './rate-limit-headers';
+import { PolicyState, rateLimitedException } from '../../modules/shared/rate-limit-headers';
 
 /** The throttler's names and the configuration policies they come from. */
 const POLICY_OF: Record<string, RatePolicyName> = {

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AppConfig } from '../../common/config/app-config';
-import { APP_CONFIG } from '../../common/config/config.module';
-import { AppException } from '../../common/errors/app-exception';
-import { ErrorCode } from '../../common/errors/error-code';
+import { AppException } from '../shared/errors/app-exception';
+import { ErrorCode } from '../shared/errors/error-code';
+import { BATCH_SETTINGS, type BatchSettings } from './batch.options';
 import { formatIssues, OperationRegistry } from './operations/operation.registry';
 import { BatchOptions } from './batch-status';
 import { createBatchSchema, MAX_ITEM_BYTES, MAX_REPORTED_ITEM_ERRORS } from './dto/create-batch.schema';
@@ -30,7 +29,7 @@ type ItemError = { index: number; errors: string[] };
 export class BatchEnvelopeValidator {
   constructor(
     private readonly registry: OperationRegistry,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(BATCH_SETTINGS) private readonly settings: BatchSettings,
   ) {}
 
   validate(body: unknown): ValidEnvelope {
@@ -38,12 +37,12 @@ export class BatchEnvelopeValidator {
     if (!parsed.success)
       throw AppException.validation('Invalid batch request', { errors: formatIssues(parsed.error.issues) });
     const { operation, items, options = {}, metadata = null } = parsed.data;
-    if (items.length > this.config.MAX_BATCH_ITEMS) {
+    if (items.length > this.settings.maxBatchItems) {
       throw new AppException(
         ErrorCode.BatchTooLarge,
-        `A batch holds at most ${this.config.MAX_BATCH_ITEMS} items`,
+        `A batch holds at most ${this.settings.maxBatchItems} items`,
         {
-          maxItems: this.config.MAX_BATCH_ITEMS,
+          maxItems: this.settings.maxBatchItems,
           received: items.length,
         },
       );
@@ -72,7 +71,7 @@ export class BatchEnvelopeValidator {
       operation,
       items: valid,
       options: {
-        chunkSize: options.chunkSize ?? this.config.BATCH_CHUNK_SIZE,
+        chunkSize: options.chunkSize ?? this.settings.chunkSize,
         maxAttempts: options.maxAttempts ?? 3,
         allowFailures,
       },

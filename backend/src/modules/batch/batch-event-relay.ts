@@ -1,11 +1,9 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
 import type Redis from 'ioredis';
-import { AppConfig } from '../../common/config/app-config';
-import { APP_CONFIG } from '../../common/config/config.module';
-import { AppLogger } from '../../common/logger/app-logger';
-import { REDIS } from '../../common/redis/redis.module';
-import { BatchEvent, BatchEventPayload } from './batch.events';
+import { ModuleLogger } from '../shared/module-logger';
+import { REDIS_CONNECTION } from '../shared/ports';
+import { BATCH_OPTIONS, type BatchModuleOptions } from './batch.options';
+import { BatchEvent, BatchEventBus, BatchEventPayload } from './batch.events';
 
 export type RelayedKind = typeof BatchEvent.Progress | typeof BatchEvent.Finished;
 export type RelayListener = (kind: RelayedKind, event: BatchEventPayload) => void;
@@ -29,15 +27,18 @@ export class BatchEventRelay implements OnModuleInit, OnModuleDestroy {
   private readonly listeners: RelayListener[] = [];
   private readonly channel: string;
   private subscriber: Redis | null = null;
-  private readonly logger: AppLogger;
+  private readonly logger: ModuleLogger;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis | null,
-    @Inject(APP_CONFIG) config: AppConfig,
-    logger: AppLogger,
+    @Inject(REDIS_CONNECTION) private readonly redis: Redis | null,
+    @Inject(BATCH_OPTIONS) options: BatchModuleOptions,
+    bus: BatchEventBus,
+    logger: ModuleLogger,
   ) {
-    this.channel = `${config.REDIS_KEY_PREFIX}batch-events`;
+    this.channel = `${options.redisKeyPrefix ?? 'nbo:'}batch-events`;
     this.logger = logger.forContext(BatchEventRelay.name);
+    bus.on(BatchEvent.Progress, (event) => this.publish(BatchEvent.Progress, event));
+    bus.on(BatchEvent.Finished, (event) => this.publish(BatchEvent.Finished, event));
   }
 
   async onModuleInit(): Promise<void> {
@@ -62,16 +63,6 @@ export class BatchEventRelay implements OnModuleInit, OnModuleDestroy {
   /** Registers a receiver of every relayed event (the gateway's coalescer). */
   listen(listener: RelayListener): void {
     this.listeners.push(listener);
-  }
-
-  @OnEvent(BatchEvent.Progress)
-  onProgress(event: BatchEventPayload): void {
-    this.publish(BatchEvent.Progress, event);
-  }
-
-  @OnEvent(BatchEvent.Finished)
-  onFinished(event: BatchEventPayload): void {
-    this.publish(BatchEvent.Finished, event);
   }
 
   private publish(kind: RelayedKind, event: BatchEventPayload): void {

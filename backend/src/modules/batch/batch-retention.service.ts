@@ -1,9 +1,8 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Clock } from '../../common/clock/clock';
-import { AppConfig } from '../../common/config/app-config';
-import { APP_CONFIG } from '../../common/config/config.module';
-import { AppLogger } from '../../common/logger/app-logger';
-import { PrismaService } from '../../common/prisma/prisma.service';
+import { Clock } from '../shared/clock';
+import { ModuleLogger } from '../shared/module-logger';
+import { BATCH_SETTINGS, type BatchSettings } from './batch.options';
+import { BatchRepository } from './batch.repository';
 import { IdempotencyService } from './idempotency.service';
 
 const SWEEP_EVERY_MS = 60 * 60 * 1000;
@@ -19,14 +18,14 @@ const ORPHAN_AFTER_MS = 60 * 60 * 1000;
 @Injectable()
 export class BatchRetentionService implements OnApplicationBootstrap, OnModuleDestroy {
   private timer?: NodeJS.Timeout;
-  private readonly logger: AppLogger;
+  private readonly logger: ModuleLogger;
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly repository: BatchRepository,
     private readonly idempotency: IdempotencyService,
     private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    logger: AppLogger,
+    @Inject(BATCH_SETTINGS) private readonly settings: BatchSettings,
+    logger: ModuleLogger,
   ) {
     this.logger = logger.forContext(BatchRetentionService.name);
   }
@@ -44,25 +43,14 @@ export class BatchRetentionService implements OnApplicationBootstrap, OnModuleDe
   async sweep(): Promise<number> {
     try {
       const now = this.clock.now();
-      const cutoff = new Date(now - this.config.BATCH_RETENTION_DAYS * 86_400_000);
-      const expired = await this.prisma.batchOperation.findMany({
-        where: {
-          OR: [
-            { finishedAt: { lt: cutoff } },
-            { sealed: false, createdAt: { lt: new Date(now - ORPHAN_AFTER_MS) } },
-          ],
-        },
-        select: { id: true },
-        take: 500,
+      const expired = await this.repository.findExpired({
+        finishedBefore: new Date(now - this.settings.retentionDays * 86_400_000),
+        unsealedBefore: new Date(now - ORPHAN_AFTER_MS),
+        limit: 500,
       });
-      for (const { id } of expired) {
-        while (
-          (await this.prisma.fastExecute(
-            `DELETE FROM "BatchJobItem" WHERE "id" IN (SELECT "id" FROM "BatchJobItem" WHERE "batchId" = ? LIMIT ${DELETE_SLICE})`,
-            id,
-          )) > 0
-        );
-        await this.prisma.batchOperation.delete({ where: { id } });
+      for (const id of expired) {
+        while ((await this.repository.deleteItemsSlice(id, DELETE_SLICE)) > 0);
+        await this.repository.deleteBatch(id);
       }
       await this.idempotency.deleteExpired();
       if (expired.length > 0) this.logger.business('batch.retention.swept', { deleted: expired.length });

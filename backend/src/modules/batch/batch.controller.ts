@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { AuthUser } from '../../common/auth/auth-user';
-import { CurrentUser } from '../../common/auth/auth.decorators';
+import { CurrentUser, ModuleAuthGuard } from '../shared/module-auth';
+import type { ModuleUser } from '../shared/ports';
 import { RequireFeature, RequireFeatureGuard } from '../feature-flags/require-feature.guard';
 import { BatchService } from './batch.service';
 import { ListBatchesQuery, ListItemsQuery } from './dto/batch-query.dto';
@@ -13,7 +13,7 @@ import { CreateBatchDoc, RetryBatchDoc } from './dto/create-batch.dto';
 @ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
 @ApiResponse({ status: 403, description: 'FEATURE_DISABLED (flag BATCH_OPERATIONS off for the caller)' })
 @RequireFeature('BATCH_OPERATIONS')
-@UseGuards(RequireFeatureGuard)
+@UseGuards(ModuleAuthGuard, RequireFeatureGuard)
 @Controller('batches')
 export class BatchController {
   constructor(private readonly batches: BatchService) {}
@@ -26,7 +26,7 @@ export class BatchController {
   @ApiHeader({ name: 'Idempotency-Key', required: false })
   @ApiBody({ type: CreateBatchDoc })
   async create(
-    @CurrentUser() user: AuthUser,
+    @CurrentUser() user: ModuleUser,
     @Body() body: unknown,
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) res: Response,
@@ -40,19 +40,19 @@ export class BatchController {
 
   @Get()
   @ApiOperation({ summary: 'Your batches, newest first (admins may filter by userId)' })
-  list(@CurrentUser() user: AuthUser, @Query() query: ListBatchesQuery) {
+  list(@CurrentUser() user: ModuleUser, @Query() query: ListBatchesQuery) {
     return this.batches.list(user, query);
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'One batch (404 NOT_FOUND if not yours)' })
-  get(@CurrentUser() user: AuthUser, @Param('id') id: string) {
+  get(@CurrentUser() user: ModuleUser, @Param('id') id: string) {
     return this.batches.get(user, id);
   }
 
   @Get(':id/items')
   @ApiOperation({ summary: 'Items of a batch by position' })
-  items(@CurrentUser() user: AuthUser, @Param('id') id: string, @Query() query: ListItemsQuery) {
+  items(@CurrentUser() user: ModuleUser, @Param('id') id: string, @Query() query: ListItemsQuery) {
     return this.batches.listItems(user, id, query);
   }
 
@@ -61,21 +61,21 @@ export class BatchController {
   @ApiOperation({
     summary: 'Cancel queued items; the chunk in flight finishes (409 INVALID_STATE if finished)',
   })
-  cancel(@CurrentUser() user: AuthUser, @Param('id') id: string) {
+  cancel(@CurrentUser() user: ModuleUser, @Param('id') id: string) {
     return this.batches.cancel(user, id);
   }
 
   @Post(':id/pause')
   @HttpCode(202)
   @ApiOperation({ summary: 'Pause (409 INVALID_STATE unless pending or processing)' })
-  pause(@CurrentUser() user: AuthUser, @Param('id') id: string) {
+  pause(@CurrentUser() user: ModuleUser, @Param('id') id: string) {
     return this.batches.pause(user, id);
   }
 
   @Post(':id/resume')
   @HttpCode(202)
   @ApiOperation({ summary: 'Resume a paused batch (409 INVALID_STATE otherwise)' })
-  resume(@CurrentUser() user: AuthUser, @Param('id') id: string) {
+  resume(@CurrentUser() user: ModuleUser, @Param('id') id: string) {
     return this.batches.resume(user, id);
   }
 
@@ -83,7 +83,7 @@ export class BatchController {
   @HttpCode(202)
   @ApiBody({ type: RetryBatchDoc, required: false })
   @ApiOperation({ summary: 'Queue failed items again (409 INVALID_STATE if not finished or nothing failed)' })
-  retry(@CurrentUser() user: AuthUser, @Param('id') id: string, @Body() body: unknown) {
+  retry(@CurrentUser() user: ModuleUser, @Param('id') id: string, @Body() body: unknown) {
     return this.batches.retry(user, id, body);
   }
 }

@@ -1,7 +1,11 @@
+import { EventEmitter } from 'node:events';
+import { Injectable } from '@nestjs/common';
 import { BatchRecord, BatchView, toBatchView } from './batch.types';
 
-/** Internal domain events of the engine, emitted only after the transaction that caused them committed. */
+/** Internal domain events of the engine, published only after the transaction that caused them committed. */
 export const BatchEvent = {
+  /** New work is claimable (a batch was sealed, resumed or retried): idle workers wake up. */
+  Queued: 'batch.queued',
   Started: 'batch.started',
   Progress: 'batch.progress',
   Finished: 'batch.finished',
@@ -16,12 +20,33 @@ export interface BatchEventPayload {
 }
 
 export interface BatchEventMap {
+  [BatchEvent.Queued]: { batchId: string };
   [BatchEvent.Started]: BatchEventPayload;
   [BatchEvent.Progress]: BatchEventPayload;
   [BatchEvent.Finished]: BatchEventPayload;
 }
 
+export type BatchEventName = keyof BatchEventMap;
+
 /** The payload for a committed state of `batch`; call after the commit. */
 export function batchEventPayload(batch: BatchRecord, committedAt: number): BatchEventPayload {
   return { batch: toBatchView(batch), seq: batch.eventSeq, committedAt };
+}
+
+/**
+ * The one place batch events are published and heard inside a process (typed, synchronous,
+ * no dependency on the host's event emitter). The worker and the service publish; the
+ * worker's wake-up and the event relay listen.
+ */
+@Injectable()
+export class BatchEventBus {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  publish<K extends BatchEventName>(name: K, payload: BatchEventMap[K]): void {
+    this.emitter.emit(name, payload);
+  }
+
+  on<K extends BatchEventName>(name: K, listener: (payload: BatchEventMap[K]) => void): void {
+    this.emitter.on(name, listener);
+  }
 }

@@ -1,35 +1,74 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { PapersModule } from '../papers/papers.module';
-import { BatchEventRelay } from './batch-event-relay';
+import { ModuleAuthGuard } from '../shared/module-auth';
+import { AsyncModuleOptions, hostPortProviders, optionsProvider } from '../shared/module-options';
+import { ENGINE_DATABASE, RATE_LIMITER_PORT } from '../shared/ports';
 import { BatchEnvelopeValidator } from './batch-envelope.validator';
+import { BatchEventRelay } from './batch-event-relay';
+import { BatchProgressBroadcaster } from './batch-progress.broadcaster';
 import { BatchRetentionService } from './batch-retention.service';
+import { BatchSubscriptions } from './batch-subscriptions.service';
 import { BatchController } from './batch.controller';
+import { BatchEventBus } from './batch.events';
 import { BatchGateway } from './batch.gateway';
+import { BATCH_OPTIONS, BATCH_SETTINGS, BatchModuleOptions, DEFAULT_BATCH_SETTINGS } from './batch.options';
 import { BatchRepository } from './batch.repository';
 import { BatchService } from './batch.service';
 import { BatchWorker } from './batch.worker';
 import { IdempotencyService } from './idempotency.service';
 import { DiagnosticsEchoOperation } from './operations/diagnostics-echo.operation';
 import { OperationRegistry } from './operations/operation.registry';
-import { PapersImportOperation } from './operations/papers-import.operation';
 
-@Module({
-  imports: [DiscoveryModule, PapersModule],
-  controllers: [BatchController],
-  providers: [
-    BatchRepository,
-    BatchService,
-    BatchEnvelopeValidator,
-    BatchWorker,
-    BatchGateway,
-    BatchEventRelay,
-    BatchRetentionService,
-    IdempotencyService,
-    OperationRegistry,
-    PapersImportOperation,
-    DiagnosticsEchoOperation,
-  ],
-  exports: [BatchService, BatchGateway],
-})
-export class BatchModule {}
+/**
+ * Durable batches: HTTP API, workers, live progress. Needs FeatureFlagsModule (its
+ * routes are behind the BATCH_OPERATIONS flag). Operations are found in any module by
+ * the @BatchOperation() decorator.
+ */
+@Module({})
+export class BatchModule {
+  static forRoot(options: BatchModuleOptions): DynamicModule {
+    return BatchModule.forRootAsync({ useFactory: () => options });
+  }
+
+  static forRootAsync(options: AsyncModuleOptions<BatchModuleOptions>): DynamicModule {
+    return {
+      module: BatchModule,
+      imports: [DiscoveryModule, ...(options.imports ?? [])],
+      controllers: [BatchController],
+      providers: [
+        optionsProvider(BATCH_OPTIONS, options),
+        ...hostPortProviders(BATCH_OPTIONS),
+        {
+          provide: ENGINE_DATABASE,
+          inject: [BATCH_OPTIONS],
+          useFactory: (o: BatchModuleOptions) => o.database,
+        },
+        {
+          provide: RATE_LIMITER_PORT,
+          inject: [BATCH_OPTIONS],
+          useFactory: (o: BatchModuleOptions) => o.rateLimiter,
+        },
+        {
+          provide: BATCH_SETTINGS,
+          inject: [BATCH_OPTIONS],
+          useFactory: (o: BatchModuleOptions) => ({ ...DEFAULT_BATCH_SETTINGS, ...o.settings }),
+        },
+        ModuleAuthGuard,
+        BatchEventBus,
+        BatchRepository,
+        BatchService,
+        BatchEnvelopeValidator,
+        BatchWorker,
+        BatchGateway,
+        BatchSubscriptions,
+        BatchEventRelay,
+        BatchProgressBroadcaster,
+        BatchRetentionService,
+        IdempotencyService,
+        OperationRegistry,
+        DiagnosticsEchoOperation,
+      ],
+      exports: [BatchService, BatchGateway, BatchRetentionService],
+    };
+  }
+}

@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
-import { Prisma } from '@prisma/client';
-import { newestFirstAfter } from '../../common/pagination/cursor';
-import { PrismaService } from '../../common/prisma/prisma.service';
-import type { SqlExecutor } from '../../common/prisma/sql-executor';
+import { Inject, Injectable } from '@nestjs/common';
+import { Prisma, PrismaClient } from '@prisma/client';
+import { newestFirstAfter } from '../shared/cursor';
+import { ENGINE_DATABASE, type EngineDatabase, PRISMA_CLIENT } from '../shared/ports';
+import type { SqlExecutor } from '../shared/database/sql-executor';
 import { BatchStatus, ItemStatus } from './batch-status';
 import { rowToBatch } from './batch-row.mapper';
 import type { BatchRecord } from './batch.types';
@@ -34,11 +34,14 @@ const ACTIVE = `('${BatchStatus.Pending}', '${BatchStatus.Processing}')`;
 /** All SQL of the batch engine. Hot-path methods are a fixed number of set-based statements per chunk. */
 @Injectable()
 export class BatchRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(
+    @Inject(ENGINE_DATABASE) private readonly db: EngineDatabase,
+    @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
+  ) {}
 
   /** A short write transaction on the engine's fast path. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    return this.prisma.fastTransaction(fn);
+    return this.db.transaction(fn);
   }
 
   async insertBatch(b: {
@@ -79,10 +82,10 @@ export class BatchRepository {
     itemsJson: string,
     now: Date,
   ): Promise<number> {
-    const at = this.prisma.dialect.timestamp(now);
+    const at = this.db.dialect.timestamp(now);
     const columns = `"id", "batchId", "seq", "payload", "status", "attempts", "progress", "nextAttemptAt", "leaseExpiresAt", "createdAt", "updatedAt"`;
     const sql =
-      this.prisma.dialect.name === 'postgres'
+      this.db.dialect.name === 'postgres'
         ? `INSERT INTO "BatchJobItem" (${columns})
            SELECT ?::text || '.' || lpad((?::int + "ord" - 1)::text, 7, '0'), ?, ?::int + "ord" - 1, "value",
                   '${ItemStatus.Queued}', 0, 0, 0, 0, ?::timestamp(3), ?::timestamp(3)
@@ -103,7 +106,7 @@ export class BatchRepository {
   }
 
   async findById(id: string): Promise<BatchRecord | null> {
-    const rows = await this.prisma.fastQuery<Record<string, unknown>[]>(
+    const rows = await this.db.query<Record<string, unknown>[]>(
       `SELECT * FROM "BatchOperation" WHERE "id" = ? AND "sealed" = TRUE`,
       id,
     );
@@ -125,7 +128,7 @@ export class BatchRepository {
     leaseMs: number,
     defaultLimit: number,
   ): Promise<{ batch: BatchRecord; items: ClaimedRow[]; started: boolean } | null> {
-    const d = this.prisma.dialect;
+    const d = this.db.dialect;
     return this.transaction(async (tx) => {
       const candidates = await tx.$queryRawUnsafe<
         { id: string; chunkSize: bigint | number | null; status: string }[]
@@ -158,7 +161,7 @@ export class BatchRepository {
           workerId,
           leaseToken,
           now + leaseMs,
-          this.prisma.dialect.timestamp(now),
+          this.db.dialect.timestamp(now),
           candidate.id,
           now,
           limit,
@@ -175,8 +178,8 @@ export class BatchRepository {
                "eventSeq" = "eventSeq" + 1
            WHERE "id" = ? RETURNING *`,
           now,
-          this.prisma.dialect.timestamp(now),
-          this.prisma.dialect.timestamp(now),
+          this.db.dialect.timestamp(now),
+          this.db.dialect.timestamp(now),
           candidate.id,
         );
         const claimed = items
@@ -190,7 +193,7 @@ export class BatchRepository {
 
   /** Extends the lease of every item still held under `leaseToken`. */
   async renewLease(batchId: string, leaseToken: string, until: number): Promise<number> {
-    return this.prisma.fastExecute(
+    return this.db.execute(
       `UPDATE "BatchJobItem" SET "leaseExpiresAt" = ?
        WHERE "batchId" = ? AND "status" = '${ItemStatus.Processing}' AND "leaseToken" = ?`,
       until,
@@ -233,7 +236,7 @@ export class BatchRepository {
         n: o.next ?? 0,
       })),
     );
-    const d = this.prisma.dialect;
+    const d = this.db.dialect;
     const written = await db.$queryRawUnsafe<{ status: string }[]>(
       `UPDATE "BatchJobItem"
        SET "status" = o."s",
@@ -251,7 +254,7 @@ export class BatchRepository {
        ])}
        WHERE "BatchJobItem"."id" = o."id" AND "BatchJobItem"."leaseToken" = ? AND "BatchJobItem"."status" = '${ItemStatus.Processing}'
        RETURNING "BatchJobItem"."status" AS "status"`,
-      this.prisma.dialect.timestamp(now),
+      this.db.dialect.timestamp(now),
       payload,
       leaseToken,
     );
@@ -270,14 +273,14 @@ export class BatchRepository {
     const [row] = await db.$queryRawUnsafe<Record<string, unknown>[]>(
       `UPDATE "BatchOperation"
        SET "succeededCount" = "succeededCount" + ?, "failedCount" = "failedCount" + ?,
-           "processedCount" = "processedCount" + ?, "cancelledCount" = "cancelledCount" + ?, "updatedAt" = ${this.prisma.dialect.ts},
+           "processedCount" = "processedCount" + ?, "cancelledCount" = "cancelledCount" + ?, "updatedAt" = ${this.db.dialect.ts},
            "eventSeq" = "eventSeq" + 1
        WHERE "id" = ? RETURNING *`,
       delta.succeeded,
       delta.failed,
       delta.succeeded + delta.failed,
       delta.cancelled,
-      this.prisma.dialect.timestamp(now),
+      this.db.dialect.timestamp(now),
       batchId,
     );
     return rowToBatch(row);
@@ -290,9 +293,9 @@ export class BatchRepository {
   async cancelRemaining(db: Db, batchId: string, now: number): Promise<BatchRecord> {
     const cancelled = await db.$executeRawUnsafe(
       `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Cancelled}', "leaseOwner" = NULL, "leaseToken" = NULL,
-              "leaseExpiresAt" = 0, "updatedAt" = ${this.prisma.dialect.ts}
+              "leaseExpiresAt" = 0, "updatedAt" = ${this.db.dialect.ts}
        WHERE "batchId" = ? AND ("status" = '${ItemStatus.Queued}' OR ("status" = '${ItemStatus.Processing}' AND "leaseExpiresAt" < ?))`,
-      this.prisma.dialect.timestamp(now),
+      this.db.dialect.timestamp(now),
       batchId,
       now,
     );
@@ -308,14 +311,14 @@ export class BatchRepository {
       `UPDATE "BatchOperation"
        SET "status" = CASE
              WHEN "status" = '${BatchStatus.Cancelled}' THEN '${BatchStatus.Cancelled}'
-             WHEN "failedCount" > 0 AND ${this.prisma.dialect.jsonIsFalse('"options"', 'allowFailures')} THEN '${BatchStatus.Failed}'
+             WHEN "failedCount" > 0 AND ${this.db.dialect.jsonIsFalse('"options"', 'allowFailures')} THEN '${BatchStatus.Failed}'
              WHEN "failedCount" > 0 THEN '${BatchStatus.CompletedWithErrors}'
              ELSE '${BatchStatus.Completed}' END,
-           "finishedAt" = ${this.prisma.dialect.ts}, "updatedAt" = ${this.prisma.dialect.ts}, "eventSeq" = "eventSeq" + 1
+           "finishedAt" = ${this.db.dialect.ts}, "updatedAt" = ${this.db.dialect.ts}, "eventSeq" = "eventSeq" + 1
        WHERE "id" = ? AND "finishedAt" IS NULL AND "processedCount" + "cancelledCount" = "itemCount"
        RETURNING *`,
-      this.prisma.dialect.timestamp(now),
-      this.prisma.dialect.timestamp(now),
+      this.db.dialect.timestamp(now),
+      this.db.dialect.timestamp(now),
       batchId,
     );
     return rows.length > 0 ? rowToBatch(rows[0]) : null;
@@ -337,9 +340,9 @@ export class BatchRepository {
         ? `CASE WHEN "startedAt" IS NULL THEN '${BatchStatus.Pending}' ELSE '${BatchStatus.Processing}' END`
         : `'${to}'`;
     const changed = await db.$executeRawUnsafe(
-      `UPDATE "BatchOperation" SET "status" = ${target}, "updatedAt" = ${this.prisma.dialect.ts}, "eventSeq" = "eventSeq" + 1
+      `UPDATE "BatchOperation" SET "status" = ${target}, "updatedAt" = ${this.db.dialect.ts}, "eventSeq" = "eventSeq" + 1
        WHERE "id" = ? AND "status" IN (${from.map((s) => `'${s}'`).join(', ')})`,
-      this.prisma.dialect.timestamp(now),
+      this.db.dialect.timestamp(now),
       batchId,
     );
     return changed > 0;
@@ -360,12 +363,12 @@ export class BatchRepository {
     const statuses = includeCancelled
       ? `('${ItemStatus.Failed}', '${ItemStatus.Cancelled}')`
       : `('${ItemStatus.Failed}')`;
-    const filter = itemIds ? `AND "id" IN (${this.prisma.dialect.jsonStrings()})` : '';
-    const args: unknown[] = [this.prisma.dialect.timestamp(now), batchId];
+    const filter = itemIds ? `AND "id" IN (${this.db.dialect.jsonStrings()})` : '';
+    const args: unknown[] = [this.db.dialect.timestamp(now), batchId];
     if (itemIds) args.push(JSON.stringify(itemIds));
     const rows = await db.$queryRawUnsafe<{ id: string }[]>(
       `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Queued}', "attempts" = 0, "error" = NULL, "result" = NULL,
-              "nextAttemptAt" = 0, "progress" = 0, "updatedAt" = ${this.prisma.dialect.ts}
+              "nextAttemptAt" = 0, "progress" = 0, "updatedAt" = ${this.db.dialect.ts}
        WHERE "batchId" = ? AND "status" IN ${statuses} ${filter}
        RETURNING "id"`,
       ...args,
@@ -378,17 +381,44 @@ export class BatchRepository {
     const [row] = await db.$queryRawUnsafe<Record<string, unknown>[]>(
       `UPDATE "BatchOperation" SET
          "succeededCount" = c."s", "failedCount" = c."f", "cancelledCount" = c."c", "processedCount" = c."s" + c."f",
-         "status" = '${BatchStatus.Processing}', "finishedAt" = NULL, "updatedAt" = ${this.prisma.dialect.ts}, "eventSeq" = "eventSeq" + 1
+         "status" = '${BatchStatus.Processing}', "finishedAt" = NULL, "updatedAt" = ${this.db.dialect.ts}, "eventSeq" = "eventSeq" + 1
        FROM (SELECT COALESCE(SUM(CASE WHEN "status" = '${ItemStatus.Success}' THEN 1 ELSE 0 END), 0) AS "s",
                     COALESCE(SUM(CASE WHEN "status" = '${ItemStatus.Failed}' THEN 1 ELSE 0 END), 0) AS "f",
                     COALESCE(SUM(CASE WHEN "status" = '${ItemStatus.Cancelled}' THEN 1 ELSE 0 END), 0) AS "c"
              FROM "BatchJobItem" WHERE "batchId" = ?) AS c
        WHERE "id" = ? RETURNING *`,
-      this.prisma.dialect.timestamp(now),
+      this.db.dialect.timestamp(now),
       batchId,
       batchId,
     );
     return rowToBatch(row);
+  }
+
+  /** Finished batches past retention, and unsealed ones a dead process left behind. */
+  async findExpired(filter: {
+    finishedBefore: Date;
+    unsealedBefore: Date;
+    limit: number;
+  }): Promise<string[]> {
+    const rows = await this.prisma.batchOperation.findMany({
+      where: {
+        OR: [
+          { finishedAt: { lt: filter.finishedBefore } },
+          { sealed: false, createdAt: { lt: filter.unsealedBefore } },
+        ],
+      },
+      select: { id: true },
+      take: filter.limit,
+    });
+    return rows.map((r) => r.id);
+  }
+
+  /** Deletes up to `slice` items of a batch: short statements, so no delete holds the write lock for long. */
+  deleteItemsSlice(batchId: string, slice: number): Promise<number> {
+    return this.db.execute(
+      `DELETE FROM "BatchJobItem" WHERE "id" IN (SELECT "id" FROM "BatchJobItem" WHERE "batchId" = ? LIMIT ${slice})`,
+      batchId,
+    );
   }
 
   /** Newest first, keyset-paginated on (createdAt, id). */

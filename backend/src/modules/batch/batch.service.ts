@@ -1,20 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
-import { AuthUser, isAdmin } from '../../common/auth/auth-user';
-import { Clock } from '../../common/clock/clock';
-import { RequestContext } from '../../common/context/request-context';
-import { AppException } from '../../common/errors/app-exception';
-import { ErrorCode } from '../../common/errors/error-code';
-import { AppLogger } from '../../common/logger/app-logger';
-import { RateLimitingService } from '../../common/rate-limit/rate-limiting.service';
-import { decodeCursor, isSeqCursor, isTimeCursor, Page, toPage } from '../../common/pagination/cursor';
+import { Inject, Injectable } from '@nestjs/common';
+import { Clock } from '../shared/clock';
+import { decodeCursor, isSeqCursor, isTimeCursor, Page, toPage } from '../shared/cursor';
+import { AppException } from '../shared/errors/app-exception';
+import { ErrorCode } from '../shared/errors/error-code';
+import { ModuleLogger } from '../shared/module-logger';
+import {
+  isAdmin,
+  type ModuleUser,
+  RATE_LIMITER_PORT,
+  type RateLimiterPort,
+  REQUEST_CONTEXT_PORT,
+  type RequestContextPort,
+} from '../shared/ports';
+import { enforceRateLimit } from '../shared/rate-limit-enforcer';
 import { BatchEnvelopeValidator, ValidEnvelope } from './batch-envelope.validator';
 import { BatchStatus, isFinished } from './batch-status';
-import { BatchEvent, batchEventPayload } from './batch.events';
+import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
 import { BatchRepository, RESUMED_STATUS } from './batch.repository';
 import { BatchRecord, BatchView, ItemView, toBatchView } from './batch.types';
-import { BatchWorker } from './batch.worker';
 import { ListBatchesQuery, ListItemsQuery } from './dto/batch-query.dto';
 import { retryBatchSchema } from './dto/create-batch.schema';
 import { IdempotencyService } from './idempotency.service';
@@ -27,17 +31,17 @@ const INSERT_SLICE = 500;
 
 @Injectable()
 export class BatchService {
-  private readonly logger: AppLogger;
+  private readonly logger: ModuleLogger;
 
   constructor(
     private readonly repository: BatchRepository,
     private readonly validator: BatchEnvelopeValidator,
     private readonly idempotency: IdempotencyService,
-    private readonly worker: BatchWorker,
-    private readonly events: EventEmitter2,
-    private readonly limiter: RateLimitingService,
+    private readonly events: BatchEventBus,
+    @Inject(RATE_LIMITER_PORT) private readonly limiter: RateLimiterPort,
+    @Inject(REQUEST_CONTEXT_PORT) private readonly context: RequestContextPort,
     private readonly clock: Clock,
-    logger: AppLogger,
+    logger: ModuleLogger,
   ) {
     this.logger = logger.forContext(BatchService.name);
   }
@@ -49,7 +53,7 @@ export class BatchService {
    * Idempotency-Key, the same body again replays the first response, free of charge.
    */
   async create(
-    user: AuthUser,
+    user: ModuleUser,
     body: unknown,
     idempotencyKey?: string,
   ): Promise<{ batch: BatchView; replayed: boolean; rateLimitHeaders: Record<string, string> }> {
@@ -62,7 +66,7 @@ export class BatchService {
     }
     try {
       // Both quotas together or neither; only a request that will create a batch gets here.
-      const rateLimitHeaders = await this.limiter.enforce(`user:${user.userId}`, [
+      const rateLimitHeaders = await enforceRateLimit(this.limiter, this.logger, `user:${user.userId}`, [
         { policy: 'BATCH_OPERATIONS', cost: 1 },
         { policy: 'BATCH_ITEM_PROCESSING', cost: envelope.items.length },
       ]);
@@ -75,18 +79,18 @@ export class BatchService {
     }
   }
 
-  async get(user: AuthUser, id: string): Promise<BatchView> {
+  async get(user: ModuleUser, id: string): Promise<BatchView> {
     return toBatchView(await this.findVisible(user, id));
   }
 
   /** The batch as stored now and the event number of that state (for socket subscribers). */
-  async snapshot(user: AuthUser, id: string): Promise<{ batch: BatchView; eventSeq: number }> {
+  async snapshot(user: ModuleUser, id: string): Promise<{ batch: BatchView; eventSeq: number }> {
     const record = await this.findVisible(user, id);
     return { batch: toBatchView(record), eventSeq: record.eventSeq };
   }
 
   /** The caller's batches newest first; admins may list anyone's (or everyone's). */
-  async list(user: AuthUser, query: ListBatchesQuery): Promise<Page<BatchView>> {
+  async list(user: ModuleUser, query: ListBatchesQuery): Promise<Page<BatchView>> {
     if (query.userId !== undefined && query.userId !== user.userId && !isAdmin(user)) {
       throw new AppException(ErrorCode.Forbidden, 'Only admins may list other users’ batches');
     }
@@ -101,7 +105,7 @@ export class BatchService {
     return toPage(rows, limit, toBatchView, (b) => ({ t: b.createdAt.toISOString(), id: b.id }));
   }
 
-  async listItems(user: AuthUser, id: string, query: ListItemsQuery): Promise<Page<ItemView>> {
+  async listItems(user: ModuleUser, id: string, query: ListItemsQuery): Promise<Page<ItemView>> {
     const batch = await this.findVisible(user, id);
     const limit = query.limit ?? 20;
     const after = query.cursor ? decodeCursor(query.cursor, isSeqCursor) : undefined;
@@ -120,7 +124,7 @@ export class BatchService {
   }
 
   /** Queued items become cancelled at once; a chunk in flight finishes and is counted. */
-  async cancel(user: AuthUser, id: string): Promise<BatchView> {
+  async cancel(user: ModuleUser, id: string): Promise<BatchView> {
     const batch = await this.findVisible(user, id);
     const now = this.clock.now();
     const result = await this.repository.transaction(async (tx) => {
@@ -134,13 +138,13 @@ export class BatchService {
     return this.announce(result.finished ?? result.cancelled, result.finished);
   }
 
-  async pause(user: AuthUser, id: string): Promise<BatchView> {
+  async pause(user: ModuleUser, id: string): Promise<BatchView> {
     return this.move(user, id, [BatchStatus.Pending, BatchStatus.Processing], BatchStatus.Paused, 'paused');
   }
 
-  async resume(user: AuthUser, id: string): Promise<BatchView> {
+  async resume(user: ModuleUser, id: string): Promise<BatchView> {
     const view = await this.move(user, id, [BatchStatus.Paused], RESUMED_STATUS, 'resumed');
-    this.worker.wake();
+    this.events.publish(BatchEvent.Queued, { batchId: id });
     return view;
   }
 
@@ -151,7 +155,7 @@ export class BatchService {
    * so of two concurrent retries one wins and the other gets 409. A cancelled batch is
    * final (its owner stopped it; retrying would revive the items they cancelled).
    */
-  async retry(user: AuthUser, id: string, body: unknown): Promise<BatchView> {
+  async retry(user: ModuleUser, id: string, body: unknown): Promise<BatchView> {
     const parsed = retryBatchSchema.safeParse(body ?? {});
     if (!parsed.success)
       throw AppException.validation('Invalid retry request', {
@@ -188,13 +192,13 @@ export class BatchService {
       throw AppException.invalidState('Batch is not finished (a retry may already be running)');
     if (outcome === 'nothing') throw AppException.invalidState('Nothing to retry: no failed items matched');
     this.logger.business('batch.retried', { batchId: batch.id });
-    this.worker.wake();
+    this.events.publish(BatchEvent.Queued, { batchId: id });
     return this.announce(outcome, null);
   }
 
-  private async store(user: AuthUser, envelope: ValidEnvelope): Promise<BatchView> {
+  private async store(user: ModuleUser, envelope: ValidEnvelope): Promise<BatchView> {
     const id = randomUUID();
-    const correlationId = RequestContext.correlationId() ?? randomUUID();
+    const correlationId = this.context.correlationId() ?? randomUUID();
     const started = this.clock.now();
     await this.repository.insertBatch({
       id,
@@ -224,12 +228,12 @@ export class BatchService {
       itemCount: envelope.items.length,
       durationMs: this.clock.now() - started,
     });
-    this.worker.wake();
+    this.events.publish(BatchEvent.Queued, { batchId: id });
     return toBatchView((await this.repository.findById(id)) as BatchRecord);
   }
 
   private async move(
-    user: AuthUser,
+    user: ModuleUser,
     id: string,
     from: BatchStatus[],
     to: BatchStatus | typeof RESUMED_STATUS,
@@ -247,12 +251,12 @@ export class BatchService {
   /** Publishes the committed state to listeners (live progress), then returns it. */
   private announce(batch: BatchRecord, finished: BatchRecord | null): BatchView {
     const payload = batchEventPayload(batch, this.clock.now());
-    this.events.emit(BatchEvent.Progress, payload);
-    if (finished) this.events.emit(BatchEvent.Finished, payload);
+    this.events.publish(BatchEvent.Progress, payload);
+    if (finished) this.events.publish(BatchEvent.Finished, payload);
     return payload.batch;
   }
 
-  private async findVisible(user: AuthUser, id: string): Promise<BatchRecord> {
+  private async findVisible(user: ModuleUser, id: string): Promise<BatchRecord> {
     const batch = id.length <= 64 ? await this.repository.findById(id) : null;
     if (!batch || (batch.userId !== user.userId && !isAdmin(user))) throw AppException.notFound('Batch');
     return batch;

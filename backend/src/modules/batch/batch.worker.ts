@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
-import { Clock } from '../../common/clock/clock';
-import { AppConfig } from '../../common/config/app-config';
-import { APP_CONFIG } from '../../common/config/config.module';
-import { RequestContext } from '../../common/context/request-context';
-import { AppLogger } from '../../common/logger/app-logger';
+import { Clock } from '../shared/clock';
+import { ModuleLogger } from '../shared/module-logger';
+import { REQUEST_CONTEXT_PORT, type RequestContextPort } from '../shared/ports';
+import { BATCH_SETTINGS, type BatchSettings } from './batch.options';
 import { ItemStatus } from './batch-status';
-import { BatchEvent, BatchEventMap, batchEventPayload } from './batch.events';
+import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
 import { BatchRepository, ClaimedRow, Db, OutcomeRow } from './batch.repository';
 import { BatchRecord } from './batch.types';
 import { BatchOperationHandler, ChunkItem, ItemOutcome } from './operations/batch-operation';
@@ -31,7 +29,7 @@ interface Claim {
 @Injectable()
 export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   readonly workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  private readonly logger: AppLogger;
+  private readonly logger: ModuleLogger;
   private readonly stop = new AbortController();
   private loops: Promise<void>[] = [];
   private wakeUp: (() => void)[] = [];
@@ -39,17 +37,19 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     private readonly repository: BatchRepository,
     private readonly registry: OperationRegistry,
-    private readonly events: EventEmitter2,
+    private readonly events: BatchEventBus,
     private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    logger: AppLogger,
+    @Inject(BATCH_SETTINGS) private readonly settings: BatchSettings,
+    @Inject(REQUEST_CONTEXT_PORT) private readonly context: RequestContextPort,
+    logger: ModuleLogger,
   ) {
     this.logger = logger.forContext(BatchWorker.name);
+    events.on(BatchEvent.Queued, () => this.wake());
   }
 
   onApplicationBootstrap(): void {
     // Expired leases of a dead process are claimable again, so starting the loops is the recovery.
-    this.loops = Array.from({ length: this.config.BATCH_WORKERS }, () => this.loop());
+    this.loops = Array.from({ length: this.settings.workers }, () => this.loop());
   }
 
   /** First step of shutdown: finish the chunks in flight while the database is still open. */
@@ -73,12 +73,12 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       this.workerId,
       leaseToken,
       this.clock.now(),
-      this.config.BATCH_LEASE_MS,
-      this.config.BATCH_CHUNK_SIZE,
+      this.settings.leaseMs,
+      this.settings.chunkSize,
     );
     if (!claimed) return false;
     const claim = { ...claimed, leaseToken };
-    await RequestContext.run(
+    await this.context.run(
       { correlationId: claim.batch.correlationId, userId: claim.batch.userId, batchId: claim.batch.id },
       () => this.processChunk(claim),
     );
@@ -93,7 +93,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       } catch (error) {
         this.logger.errorWithStack('Batch worker iteration failed', error);
       }
-      const pause = worked ? this.config.BATCH_CHUNK_DELAY_MS : this.config.BATCH_POLL_MS;
+      const pause = worked ? this.settings.chunkDelayMs : this.settings.pollMs;
       if (pause > 0) await this.sleep(pause);
       // The fast path resolves without touching the event loop: let HTTP and socket I/O run between chunks.
       else await new Promise((resolve) => setImmediate(resolve));
@@ -120,9 +120,9 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const heartbeat = setInterval(
       () =>
         void this.repository
-          .renewLease(batch.id, claim.leaseToken, this.clock.now() + this.config.BATCH_LEASE_MS)
+          .renewLease(batch.id, claim.leaseToken, this.clock.now() + this.settings.leaseMs)
           .catch(() => undefined),
-      Math.max(250, Math.floor(this.config.BATCH_LEASE_MS / 3)),
+      Math.max(250, Math.floor(this.settings.leaseMs / 3)),
     );
     try {
       const recorded = handler?.transactional
@@ -221,7 +221,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       if (outcome.permanent || item.attempts >= maxAttempts) {
         return { id: item.id, status: ItemStatus.Failed, error: outcome.error };
       }
-      const next = now + retryBackoffMs(item.attempts, this.config.BATCH_RETRY_BASE_MS);
+      const next = now + retryBackoffMs(item.attempts, this.settings.retryBaseMs);
       return { id: item.id, status: ItemStatus.Queued, error: outcome.error, next };
     });
     const { failedForGood, written, ...recorded } = await this.repository.recordOutcomes(
@@ -242,8 +242,10 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     return { batch: finished ?? batch, finished, written };
   }
 
-  private emit<K extends keyof BatchEventMap>(event: K, batch: BatchRecord): void {
-    const payload: BatchEventMap[K] = batchEventPayload(batch, this.clock.now());
-    this.events.emit(event, payload);
+  private emit(
+    event: typeof BatchEvent.Started | typeof BatchEvent.Progress | typeof BatchEvent.Finished,
+    batch: BatchRecord,
+  ): void {
+    this.events.publish(event, batchEventPayload(batch, this.clock.now()));
   }
 }

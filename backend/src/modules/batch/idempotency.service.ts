@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import { Clock } from '../../common/clock/clock';
-import { AppException } from '../../common/errors/app-exception';
-import { ErrorCode } from '../../common/errors/error-code';
-import { PrismaService } from '../../common/prisma/prisma.service';
+import { Inject, Injectable } from '@nestjs/common';
+import { PrismaClient } from '@prisma/client';
+import { Clock } from '../shared/clock';
+import { AppException } from '../shared/errors/app-exception';
+import { ErrorCode } from '../shared/errors/error-code';
+import { ENGINE_DATABASE, type EngineDatabase, PRISMA_CLIENT } from '../shared/ports';
 import { parseDbDate } from './batch-row.mapper';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
@@ -16,7 +17,8 @@ export type IdempotencyClaim = { kind: 'fresh' } | { kind: 'replay'; batchId: st
 @Injectable()
 export class IdempotencyService {
   constructor(
-    private readonly prisma: PrismaService,
+    @Inject(ENGINE_DATABASE) private readonly db: EngineDatabase,
+    @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
     private readonly clock: Clock,
   ) {}
 
@@ -41,10 +43,10 @@ export class IdempotencyService {
    */
   async begin(userId: string, key: string, fingerprint: string): Promise<IdempotencyClaim> {
     const now = this.clock.now();
-    const d = this.prisma.dialect;
+    const d = this.db.dialect;
     const at = d.timestamp(now);
     const expiresAt = now + IDEMPOTENCY_TTL_MS;
-    return this.prisma.fastTransaction(async (tx) => {
+    return this.db.transaction(async (tx) => {
       // The insert decides between concurrent first requests: only one of them inserts.
       const inserted = await tx.$queryRawUnsafe<unknown[]>(
         `INSERT INTO "IdempotencyRecord" ("userId", "key", "fingerprint", "state", "batchId", "expiresAt", "createdAt")

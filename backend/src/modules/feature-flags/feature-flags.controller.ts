@@ -1,13 +1,14 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ADMIN_ROLE, AuthUser } from '../../common/auth/auth-user';
-import { CurrentUser, Roles } from '../../common/auth/auth.decorators';
+import { AdminOnly, CurrentUser, ModuleAuthGuard } from '../shared/module-auth';
+import type { ModuleUser } from '../shared/ports';
 import { EvaluateQuery, PatchFlagDto, PutFlagDto } from './dto/flag.dto';
 import { FeatureFlagsService } from './feature-flags.service';
 
 @ApiTags('feature-flags')
 @ApiBearerAuth()
-@Roles(ADMIN_ROLE)
+@AdminOnly()
+@UseGuards(ModuleAuthGuard)
 @Controller('feature-flags')
 export class FeatureFlagsController {
   constructor(private readonly flags: FeatureFlagsService) {}
@@ -26,7 +27,7 @@ export class FeatureFlagsController {
 
   @Put(':name')
   @ApiOperation({ summary: 'Create or replace a flag, audited (admin; 400 VALIDATION_FAILED)' })
-  put(@CurrentUser() user: AuthUser, @Param('name') name: string, @Body() body: PutFlagDto) {
+  put(@CurrentUser() user: ModuleUser, @Param('name') name: string, @Body() body: PutFlagDto) {
     return this.flags.put(user, name, body);
   }
 
@@ -34,14 +35,14 @@ export class FeatureFlagsController {
   @ApiOperation({
     summary: 'Change some fields of a flag, audited (admin; 404 NOT_FOUND, 400 VALIDATION_FAILED)',
   })
-  patch(@CurrentUser() user: AuthUser, @Param('name') name: string, @Body() body: PatchFlagDto) {
+  patch(@CurrentUser() user: ModuleUser, @Param('name') name: string, @Body() body: PatchFlagDto) {
     return this.flags.patch(user, name, body);
   }
 
   @Delete(':name')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a flag, audited (admin; 404 NOT_FOUND)' })
-  remove(@CurrentUser() user: AuthUser, @Param('name') name: string) {
+  remove(@CurrentUser() user: ModuleUser, @Param('name') name: string) {
     return this.flags.remove(user, name);
   }
 

@@ -1,15 +1,38 @@
-import { Global, Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ModuleAuthGuard } from '../shared/module-auth';
+import { AsyncModuleOptions, hostPortProviders, optionsProvider } from '../shared/module-options';
 import { FeatureFlagsController } from './feature-flags.controller';
+import { FEATURE_FLAGS_OPTIONS, FeatureFlagsModuleOptions } from './feature-flags.options';
 import { FeatureFlagsRepository } from './feature-flags.repository';
 import { FeatureFlagsService } from './feature-flags.service';
 import { MeFeaturesController } from './me-features.controller';
 import { RequireFeatureGuard } from './require-feature.guard';
 
-/** Global so any module can put @RequireFeature() on its routes. */
-@Global()
-@Module({
-  controllers: [FeatureFlagsController, MeFeaturesController],
-  providers: [FeatureFlagsRepository, FeatureFlagsService, RequireFeatureGuard],
-  exports: [FeatureFlagsService, RequireFeatureGuard],
-})
-export class FeatureFlagsModule {}
+/**
+ * Feature flags with an audited admin API. Global, so any module can put
+ * @RequireFeature() on its routes (with RequireFeatureGuard after ModuleAuthGuard).
+ */
+@Module({})
+export class FeatureFlagsModule {
+  static forRoot(options: FeatureFlagsModuleOptions): DynamicModule {
+    return FeatureFlagsModule.forRootAsync({ useFactory: () => options });
+  }
+
+  static forRootAsync(options: AsyncModuleOptions<FeatureFlagsModuleOptions>): DynamicModule {
+    return {
+      module: FeatureFlagsModule,
+      global: true,
+      imports: options.imports ?? [],
+      controllers: [FeatureFlagsController, MeFeaturesController],
+      providers: [
+        optionsProvider(FEATURE_FLAGS_OPTIONS, options),
+        ...hostPortProviders(FEATURE_FLAGS_OPTIONS),
+        FeatureFlagsRepository,
+        FeatureFlagsService,
+        RequireFeatureGuard,
+        ModuleAuthGuard,
+      ],
+      exports: [FeatureFlagsService, RequireFeatureGuard],
+    };
+  }
+}

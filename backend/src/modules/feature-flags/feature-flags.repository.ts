@@ -1,6 +1,9 @@
-import { Injectable } from '@nestjs/common';
-import { Prisma, FeatureFlag } from '@prisma/client';
-import { PrismaService } from '../../common/prisma/prisma.service';
+import { Inject, Injectable } from '@nestjs/common';
+import { Prisma, FeatureFlag, PrismaClient } from '@prisma/client';
+import { PRISMA_CLIENT } from '../shared/ports';
+
+/** The host's client; the standalone service's PostgreSQL client brings its own `dbNull`. */
+type FlagsPrisma = PrismaClient & { dbNull?: unknown };
 
 export interface FlagWrite {
   enabled: boolean;
@@ -22,11 +25,13 @@ export interface AuditEntry {
 /** All SQL of feature flags. Every change writes its audit row in the same transaction. */
 @Injectable()
 export class FeatureFlagsRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(@Inject(PRISMA_CLIENT) private readonly prisma: FlagsPrisma) {}
 
   /** SQL NULL for a Json column, from the client actually in use (each generated client has its own). */
   private json(value: unknown) {
-    return value === null || value === undefined ? this.prisma.dbNull : (value as Prisma.InputJsonValue);
+    return value === null || value === undefined
+      ? ((this.prisma.dbNull ?? Prisma.DbNull) as typeof Prisma.DbNull)
+      : (value as Prisma.InputJsonValue);
   }
 
   findByName(name: string): Promise<FeatureFlag | null> {

@@ -1,14 +1,16 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import type { FeatureFlag } from '@prisma/client';
-import type { AuthUser } from '../../common/auth/auth-user';
-import { Clock } from '../../common/clock/clock';
-import { AppConfig } from '../../common/config/app-config';
-import { APP_CONFIG } from '../../common/config/config.module';
-import { RequestContext } from '../../common/context/request-context';
-import { AppException } from '../../common/errors/app-exception';
-import { AppLogger } from '../../common/logger/app-logger';
-import { REDIS } from '../../common/redis/redis.module';
+import { Clock } from '../shared/clock';
+import { AppException } from '../shared/errors/app-exception';
+import { ModuleLogger } from '../shared/module-logger';
+import {
+  type ModuleUser,
+  REDIS_CONNECTION,
+  REQUEST_CONTEXT_PORT,
+  type RequestContextPort,
+} from '../shared/ports';
+import { FEATURE_FLAGS_OPTIONS, type FeatureFlagsModuleOptions } from './feature-flags.options';
 import { PatchFlagDto, PutFlagDto } from './dto/flag.dto';
 import { Evaluation, evaluateFlag, FlagRule } from './flag-evaluation';
 import { FeatureFlagsRepository, FlagWrite } from './feature-flags.repository';
@@ -57,14 +59,15 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
   private loadedAt = 0;
   private loading: Promise<void> | null = null;
   private readonly reportedMissing = new Set<string>();
-  private readonly logger: AppLogger;
+  private readonly logger: ModuleLogger;
 
   constructor(
     private readonly repository: FeatureFlagsRepository,
     private readonly clock: Clock,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    logger: AppLogger,
-    @Inject(REDIS) private readonly redis: Redis | null,
+    @Inject(FEATURE_FLAGS_OPTIONS) private readonly options: FeatureFlagsModuleOptions,
+    @Inject(REQUEST_CONTEXT_PORT) private readonly context: RequestContextPort,
+    logger: ModuleLogger,
+    @Inject(REDIS_CONNECTION) private readonly redis: Redis | null,
   ) {
     this.logger = logger.forContext(FeatureFlagsService.name);
   }
@@ -82,7 +85,7 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
   }
 
   private channel(): string {
-    return `${this.config.REDIS_KEY_PREFIX}feature-flags:changed`;
+    return `${this.options.redisKeyPrefix ?? 'nbo:'}feature-flags:changed`;
   }
 
   /** Evaluates `name` for `userId` (contract precedence). A missing flag is off, reason ERROR, logged once. */
@@ -125,7 +128,7 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
   }
 
   /** Creates or replaces a flag; the change and its audit row commit together. */
-  async put(actor: AuthUser, name: string, body: PutFlagDto): Promise<FlagView> {
+  async put(actor: ModuleUser, name: string, body: PutFlagDto): Promise<FlagView> {
     assertName(name);
     return this.write(actor, name, () => ({
       enabled: body.enabled,
@@ -137,7 +140,7 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
     }));
   }
 
-  async patch(actor: AuthUser, name: string, body: PatchFlagDto): Promise<FlagView> {
+  async patch(actor: ModuleUser, name: string, body: PatchFlagDto): Promise<FlagView> {
     assertName(name);
     return this.write(actor, name, (current) => {
       if (!current) throw AppException.notFound('Feature flag');
@@ -153,7 +156,7 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
     });
   }
 
-  async remove(actor: AuthUser, name: string): Promise<void> {
+  async remove(actor: ModuleUser, name: string): Promise<void> {
     await this.write(actor, name, (current) => {
       if (!current) throw AppException.notFound('Feature flag');
       return undefined;
@@ -180,11 +183,11 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
   }
 
   private async write(
-    actor: AuthUser,
+    actor: ModuleUser,
     name: string,
     change: (current: FeatureFlag | null) => FlagWrite | undefined,
   ): Promise<FlagView> {
-    const correlationId = RequestContext.correlationId() ?? 'none';
+    const correlationId = this.context.correlationId() ?? 'none';
     const stored = await this.repository.change(name, { actor: actor.userId, correlationId }, change, (f) =>
       f ? toFlagView(f) : null,
     );
@@ -202,7 +205,7 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
   }
 
   private async rules(): Promise<Map<string, FlagRule>> {
-    const fresh = this.cache && this.clock.now() - this.loadedAt < this.config.FEATURE_FLAG_CACHE_MS;
+    const fresh = this.cache && this.clock.now() - this.loadedAt < (this.options.cacheMs ?? 5000);
     if (!fresh) {
       this.loading ??= this.load().finally(() => (this.loading = null));
       await this.loading;

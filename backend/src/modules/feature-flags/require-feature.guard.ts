@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { AuthUser } from '../../common/auth/auth-user';
-import { AppException } from '../../common/errors/app-exception';
-import { ErrorCode } from '../../common/errors/error-code';
+import { AppException } from '../shared/errors/app-exception';
+import { ErrorCode } from '../shared/errors/error-code';
+import { userOfRequest } from '../shared/module-auth';
 import { FeatureFlagsService } from './feature-flags.service';
 
 export const REQUIRED_FEATURE = 'featureFlags:required';
@@ -23,7 +23,8 @@ export class RequireFeatureGuard implements CanActivate {
       context.getClass(),
     ]);
     if (!name || context.getType() !== 'http') return true;
-    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
+    // ModuleAuthGuard runs first on every route of the modules and resolves the user.
+    const user = userOfRequest(context.switchToHttp().getRequest());
     if (!user || !(await this.flags.isEnabled(name, user.userId))) {
       throw new AppException(ErrorCode.FeatureDisabled, `Feature ${name} is not enabled for you`);
     }

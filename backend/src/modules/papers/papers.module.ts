@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
+import { PapersImportOperation } from './papers-import.operation';
 import { PapersController } from './papers.controller';
 import { PapersRepository } from './papers.repository';
 import { PapersService } from './papers.service';
 
+/** The caller's papers, and the `papers.import` batch operation (found by BatchModule's discovery). */
 @Module({
   controllers: [PapersController],
-  providers: [PapersRepository, PapersService],
-  exports: [PapersRepository],
+  providers: [PapersRepository, PapersService, PapersImportOperation],
 })
 export class PapersModule {}

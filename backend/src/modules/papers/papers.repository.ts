@@ -1,9 +1,9 @@
 import { uuidV7 } from '../../common/ids/uuid-v7';
 import { Injectable } from '@nestjs/common';
 import { Prisma } from '@prisma/client';
-import { newestFirstAfter } from '../../common/pagination/cursor';
+import { newestFirstAfter } from '../shared/cursor';
 import { PrismaService } from '../../common/prisma/prisma.service';
-import type { SqlExecutor } from '../../common/prisma/sql-executor';
+import type { SqlExecutor } from '../shared/database/sql-executor';
 
 export interface PaperInput {
   title: string;

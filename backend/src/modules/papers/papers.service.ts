@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Paper } from '@prisma/client';
-import { decodeCursor, isTimeCursor, Page, toPage } from '../../common/pagination/cursor';
+import { decodeCursor, isTimeCursor, Page, toPage } from '../shared/cursor';
 import { ListPapersQuery } from './dto/list-papers.query';
 import { PapersRepository } from './papers.repository';
 

@@ -1,7 +1,7 @@
 import { Injectable, SetMetadata, applyDecorators } from '@nestjs/common';
-import type { SqlExecutor } from '../../../common/prisma/sql-executor';
+import type { SqlExecutor } from '../../shared/database/sql-executor';
 import type { z } from 'zod';
-import type { AppLogger } from '../../../common/logger/app-logger';
+import type { ModuleLogger } from '../../shared/module-logger';
 
 export interface ChunkItem<T> {
   id: string;
@@ -20,7 +20,7 @@ export interface OperationContext {
   userId: string;
   correlationId: string;
   signal: AbortSignal;
-  logger: AppLogger;
+  logger: ModuleLogger;
   /** The chunk's transaction, for operations with `transactional = true`; null otherwise. */
   tx: SqlExecutor | null;
 }

@@ -1,12 +1,6 @@
 import { z } from 'zod';
-import { PapersRepository } from '../../papers/papers.repository';
-import {
-  BatchOperation,
-  BatchOperationHandler,
-  ChunkItem,
-  ItemOutcome,
-  OperationContext,
-} from './batch-operation';
+import { PapersRepository } from './papers.repository';
+import { BatchOperation, BatchOperationHandler, ChunkItem, ItemOutcome, OperationContext } from '../batch';
 
 const DOI_PATTERN = /^10\.\d{4,9}\/\S+$/;
 

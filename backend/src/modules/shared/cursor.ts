@@ -1,4 +1,4 @@
-import { AppException } from '../errors/app-exception';
+import { AppException } from './errors/app-exception';
 
 /** Opaque keyset cursors: base64url of a small JSON value. A tampered cursor is a 400, never a 500. */
 export function encodeCursor(value: unknown): string {

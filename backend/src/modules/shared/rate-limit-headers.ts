@@ -1,5 +1,5 @@
-import { AppException } from '../errors/app-exception';
-import { ErrorCode } from '../errors/error-code';
+import { AppException } from './errors/app-exception';
+import { ErrorCode } from './errors/error-code';
 
 export interface PolicyState {
   policy: string;

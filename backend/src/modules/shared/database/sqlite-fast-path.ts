@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Lock } from './serialized-sqlite-adapter';
+import type { Lock } from './lock';
 import { sqliteDialect } from './sql-dialect';
 import type { SqlExecutor } from './sql-executor';
 

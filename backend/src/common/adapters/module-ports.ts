@@ -1,0 +1,97 @@
+import { Global, Inject, Injectable, Module } from '@nestjs/common';
+import type Redis from 'ioredis';
+import type { HostPorts } from '../../modules/shared/module-options';
+import type {
+  AuthPort,
+  EngineDatabase,
+  RateLimiterPort,
+  RequestContextPort,
+} from '../../modules/shared/ports';
+import type { AuthUser } from '../auth/auth-user';
+import { TokenService } from '../auth/token.service';
+import { Clock } from '../../modules/shared/clock';
+import type { AppConfig, RatePolicyName } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { RequestContext } from '../context/request-context';
+import { AppLogger } from '../logger/app-logger';
+import { PrismaService } from '../prisma/prisma.service';
+import { REDIS } from '../redis/redis.module';
+import { RateLimitingService } from '../rate-limit/rate-limiting.service';
+
+/*
+ * The standalone service's adapters for the modules' ports: this common layer plays
+ * the host. A monolith writes the same few lines against its own services
+ * (docs/integrating.md).
+ */
+
+/** The global AuthGuard has verified the bearer token and put the user on `request.user`. */
+export function tokenAuth(tokens: TokenService): AuthPort {
+  return {
+    userOf: (request) => (request as { user?: AuthUser }).user ?? null,
+    authenticateSocket: async ({ auth }) =>
+      tokens.verify(typeof auth.token === 'string' ? auth.token : undefined),
+  };
+}
+
+export const asyncLocalContext: RequestContextPort = {
+  correlationId: () => RequestContext.correlationId(),
+  run: (store, fn) => RequestContext.run(store, fn),
+};
+
+export function policyLimiter(limiter: RateLimitingService): RateLimiterPort {
+  return {
+    consume: (key, charges) =>
+      limiter.consume(
+        key,
+        charges.map((c) => ({ policy: c.policy as RatePolicyName, cost: c.cost })),
+      ),
+  };
+}
+
+/** The engine's statements on Prisma's own SQLite connection (prepared statements), or pg through Prisma. */
+export function prismaEngineDatabase(prisma: PrismaService): EngineDatabase {
+  return {
+    dialect: prisma.dialect,
+    transaction: (fn) => prisma.fastTransaction(fn),
+    query: (sql, ...args) => prisma.fastQuery(sql, ...args),
+    execute: (sql, ...args) => prisma.fastExecute(sql, ...args),
+  };
+}
+
+/** Builds every port of both modules from the standalone service's common layer. */
+@Injectable()
+export class StandaloneModulePorts {
+  constructor(
+    private readonly prisma: PrismaService,
+    private readonly logger: AppLogger,
+    private readonly tokens: TokenService,
+    private readonly limiter: RateLimitingService,
+    private readonly clock: Clock,
+    @Inject(REDIS) private readonly redis: Redis | null,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  host(): HostPorts {
+    return {
+      prisma: this.prisma,
+      logger: this.logger,
+      context: asyncLocalContext,
+      auth: tokenAuth(this.tokens),
+      redis: this.redis,
+      redisKeyPrefix: this.config.REDIS_KEY_PREFIX,
+      clock: this.clock,
+    };
+  }
+
+  database(): EngineDatabase {
+    return prismaEngineDatabase(this.prisma);
+  }
+
+  rateLimiter(): RateLimiterPort {
+    return policyLimiter(this.limiter);
+  }
+}
+
+@Global()
+@Module({ providers: [StandaloneModulePorts], exports: [StandaloneModulePorts] })
+export class ModulePortsModule {}

@@ -1,0 +1,61 @@
+import type { HostPorts } from '../shared/module-options';
+import type { EngineDatabase, RateLimiterPort } from '../shared/ports';
+import type { BatchCompleteEvent, BatchProgressEvent } from './batch-socket.events';
+
+/** Engine settings; every field has a default (the standalone service maps them from its environment). */
+export interface BatchSettings {
+  /** Items per batch at most (413 BATCH_TOO_LARGE beyond). */
+  maxBatchItems: number;
+  /** Default items per chunk. */
+  chunkSize: number;
+  /** Pause between chunks of one worker. */
+  chunkDelayMs: number;
+  /** How long a claimed chunk is held before another worker may take it over. */
+  leaseMs: number;
+  /** Retry backoff base: base × 2^(attempt-1), ±20 %. */
+  retryBaseMs: number;
+  retentionDays: number;
+  /** Worker loops in this process (0: API only). */
+  workers: number;
+  /** Idle wait between claims when nothing is due. */
+  pollMs: number;
+  /** At most one `batch-progress` per batch per interval. */
+  progressIntervalMs: number;
+}
+
+export const DEFAULT_BATCH_SETTINGS: BatchSettings = {
+  maxBatchItems: 10_000,
+  chunkSize: 100,
+  chunkDelayMs: 0,
+  leaseMs: 30_000,
+  retryBaseMs: 2000,
+  retentionDays: 30,
+  workers: 1,
+  pollMs: 200,
+  progressIntervalMs: 250,
+};
+
+/**
+ * Extra delivery of coalesced batch events, beside the module's own `/batches` Socket.io
+ * namespace: a host forwards them to an existing gateway (e.g. `emitProgress`). Called on
+ * every instance for the events it relays; deliver to this instance's sockets only.
+ */
+export interface BatchProgressPort {
+  deliver(
+    userId: string,
+    event: BatchProgressEvent | BatchCompleteEvent,
+    kind: 'progress' | 'complete',
+  ): void;
+}
+
+/** How a host wires BatchModule. */
+export interface BatchModuleOptions extends HostPorts {
+  /** The engine's SQL access: the host's own connection (`createEngineDatabase(DATABASE_URL)`). */
+  database: EngineDatabase;
+  rateLimiter: RateLimiterPort;
+  progress?: BatchProgressPort;
+  settings?: Partial<BatchSettings>;
+}
+
+export const BATCH_OPTIONS = Symbol('BATCH_OPTIONS');
+export const BATCH_SETTINGS = Symbol('BATCH_SETTINGS');

@@ -1,0 +1,20 @@
+/** The public entry of the batch module: everything a host imports. */
+export { BatchModule } from './batch.module';
+export {
+  type BatchModuleOptions,
+  type BatchProgressPort,
+  type BatchSettings,
+  DEFAULT_BATCH_SETTINGS,
+} from './batch.options';
+export { BatchService } from './batch.service';
+export {
+  BatchOperation,
+  type BatchOperationHandler,
+  type ChunkItem,
+  type ItemOutcome,
+  type OperationContext,
+  PermanentItemError,
+} from './operations/batch-operation';
+export type { BatchCompleteEvent, BatchProgressEvent } from './batch-socket.events';
+export type { BatchView } from './batch.types';
+export * from '../shared';

@@ -1,0 +1,7 @@
+/** The public entry of the feature-flag module: everything a host imports. */
+export { FeatureFlagsModule } from './feature-flags.module';
+export type { FeatureFlagsModuleOptions } from './feature-flags.options';
+export { FeatureFlagsService, type FlagView } from './feature-flags.service';
+export { RequireFeature, RequireFeatureGuard } from './require-feature.guard';
+export type { Evaluation } from './flag-evaluation';
+export * from '../shared';

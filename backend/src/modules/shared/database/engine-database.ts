@@ -1,0 +1,101 @@
+import Database from 'better-sqlite3';
+import { Pool, types, type PoolClient } from 'pg';
+import type { EngineDatabase } from '../ports';
+import { isPostgresUrl, postgresPoolConfig, sqliteFileOf } from './database-url';
+import { Lock } from './lock';
+import { numberPlaceholders, postgresDialect, sqliteDialect } from './sql-dialect';
+import type { SqlExecutor } from './sql-executor';
+import { SqliteFastPath } from './sqlite-fast-path';
+
+/** One busy writer and many readers; every write transaction is BEGIN IMMEDIATE. */
+export const SQLITE_PRAGMAS = [
+  'journal_mode = WAL',
+  'busy_timeout = 5000',
+  'synchronous = NORMAL',
+  'foreign_keys = ON',
+];
+
+export interface OwnedEngineDatabase extends EngineDatabase {
+  close(): Promise<void>;
+}
+
+/**
+ * The engine's own connection for a host whose Prisma client has no driver adapter to
+ * share: better-sqlite3 on a `file:` URL (WAL, busy timeout, BEGIN IMMEDIATE, so it is
+ * as safe beside the host's own connection as another process would be), a `pg` pool on
+ * a postgresql:// URL. Relative SQLite paths resolve against `baseDir` (default: cwd).
+ */
+export function createEngineDatabase(
+  url: string,
+  options: { baseDir?: string; poolSize?: number } = {},
+): OwnedEngineDatabase {
+  return isPostgresUrl(url)
+    ? postgresEngineDatabase(url, options.poolSize ?? 10)
+    : sqliteEngineDatabase(sqliteFileOf(url, options.baseDir ?? process.cwd()));
+}
+
+function sqliteEngineDatabase(file: string): OwnedEngineDatabase {
+  const db = new Database(file);
+  for (const pragma of SQLITE_PRAGMAS) db.pragma(pragma);
+  // Safe integers, as Prisma's adapter returns them: repositories convert with Number().
+  db.defaultSafeIntegers(true);
+  const lock = new Lock();
+  const fast = new SqliteFastPath(lock, db);
+  return {
+    dialect: sqliteDialect,
+    transaction: (fn) => fast.transaction(fn),
+    query: (sql, ...args) => fast.query(sql, ...args),
+    execute: (sql, ...args) => fast.execute(sql, ...args),
+    close: () =>
+      lock.run(async () => {
+        db.close();
+      }),
+  };
+}
+
+/** TIMESTAMP (without time zone) as text: node-pg would read it in the process's local zone. */
+const TIMESTAMP_OID = 1114;
+
+function postgresEngineDatabase(url: string, max: number): OwnedEngineDatabase {
+  const config = postgresPoolConfig(url);
+  const pool = new Pool({
+    connectionString: config.connectionString,
+    options: config.options,
+    max,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === TIMESTAMP_OID
+          ? (value: string) => value
+          : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
+    },
+  });
+  // An idle client's error (the server restarted) must not crash the process.
+  pool.on('error', () => undefined);
+  const executor = (client: Pool | PoolClient): SqlExecutor => ({
+    $queryRawUnsafe: async <T>(sql: string, ...args: unknown[]) =>
+      (await client.query(numberPlaceholders(sql), args)).rows as T,
+    $executeRawUnsafe: async (sql: string, ...args: unknown[]) =>
+      (await client.query(numberPlaceholders(sql), args)).rowCount ?? 0,
+  });
+  const direct = executor(pool);
+  return {
+    dialect: postgresDialect,
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(executor(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    query: (sql, ...args) => direct.$queryRawUnsafe(sql, ...args),
+    execute: (sql, ...args) => direct.$executeRawUnsafe(sql, ...args),
+    close: () => pool.end(),
+  };
+}

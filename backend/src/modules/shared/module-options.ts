@@ -1,0 +1,59 @@
+import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Provider } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { Clock, SystemClock } from './clock';
+import { ModuleLogger } from './module-logger';
+import {
+  AUTH_PORT,
+  type AuthPort,
+  LOGGER_PORT,
+  type LoggerPort,
+  PRISMA_CLIENT,
+  REDIS_CONNECTION,
+  REQUEST_CONTEXT_PORT,
+  type RequestContextPort,
+} from './ports';
+
+/** What both modules need from their host. */
+export interface HostPorts {
+  /** The host's Prisma client, with the modules' models in its schema. */
+  prisma: unknown;
+  logger: LoggerPort;
+  context: RequestContextPort;
+  auth: AuthPort;
+  /** ioredis connection shared by the instances (flag pushes, event fan-out); null or absent without Redis. */
+  redis?: Redis | null;
+  /** Prefix of Redis channel names (default `nbo:`). */
+  redisKeyPrefix?: string;
+  /** The source of "now" (tests move it). */
+  clock?: Clock;
+}
+
+/** `forRootAsync` options: a factory with its injected dependencies, as Nest modules usually take them. */
+export interface AsyncModuleOptions<T> {
+  imports?: ModuleMetadata['imports'];
+  inject?: (InjectionToken | OptionalFactoryDependency)[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the factory's arguments are whatever `inject` lists
+  useFactory: (...args: any[]) => T | Promise<T>;
+}
+
+export function optionsProvider<T>(token: symbol, options: AsyncModuleOptions<T>): Provider {
+  return { provide: token, inject: options.inject ?? [], useFactory: options.useFactory };
+}
+
+/** Binds every port of `HostPorts` from the module's options token. */
+export function hostPortProviders(token: symbol): Provider[] {
+  const from = (provide: InjectionToken, pick: (o: HostPorts) => unknown): Provider => ({
+    provide,
+    inject: [token],
+    useFactory: pick,
+  });
+  return [
+    from(PRISMA_CLIENT, (o) => o.prisma),
+    from(LOGGER_PORT, (o) => o.logger),
+    from(REQUEST_CONTEXT_PORT, (o) => o.context),
+    from(AUTH_PORT, (o) => o.auth),
+    from(REDIS_CONNECTION, (o) => o.redis ?? null),
+    from(Clock, (o) => o.clock ?? new SystemClock()),
+    from(ModuleLogger, (o) => new ModuleLogger(o.logger)),
+  ];
+}

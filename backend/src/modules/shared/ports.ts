@@ -1,0 +1,96 @@
+import type { SqlDialect } from './database/sql-dialect';
+import type { SqlExecutor } from './database/sql-executor';
+import type { PolicyState } from './rate-limit-headers';
+
+/*
+ * The small interfaces the batch and feature-flag modules need from their host. The
+ * standalone service binds them to backend/src/common; a monolith binds its own logger,
+ * correlation context, limiter, authentication and database (docs/integrating.md).
+ */
+
+/** Structured logging: a Nest `LoggerService`-compatible subset whose last argument is metadata. */
+export interface LoggerPort {
+  log(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  debug?(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface ContextStore {
+  correlationId: string;
+  userId?: string;
+  batchId?: string;
+}
+
+/** The host's request context (AsyncLocalStorage): read the correlation id, run work inside a context. */
+export interface RequestContextPort {
+  correlationId(): string | undefined;
+  run<T>(store: ContextStore, fn: () => T): T;
+}
+
+/** Who is calling, as the modules see it. */
+export interface ModuleUser {
+  userId: string;
+  roles: readonly string[];
+  /** Token expiry in epoch seconds: sockets are disconnected then. */
+  exp?: number;
+}
+
+export const ADMIN_ROLE = 'admin';
+
+export function isAdmin(user: ModuleUser): boolean {
+  return user.roles.includes(ADMIN_ROLE);
+}
+
+export interface SocketHandshake {
+  auth: Record<string, unknown>;
+  headers: Record<string, string | string[] | undefined>;
+  address: string;
+}
+
+/** The host's authentication: the user its guard put on a request, and socket handshakes. */
+export interface AuthPort {
+  /** The authenticated user of an HTTP request (after the host's guards ran), or null. */
+  userOf(request: unknown): ModuleUser | null;
+  /** The user of a Socket.io handshake (e.g. a bearer token in `auth.token`), or null. */
+  authenticateSocket(handshake: SocketHandshake): Promise<ModuleUser | null>;
+}
+
+export interface RateCharge {
+  policy: string;
+  cost: number;
+}
+
+export interface RateDecision {
+  allowed: boolean;
+  /** Every charged policy after the attempt (what the headers describe). */
+  states: PolicyState[];
+  /** The policies that refused; empty when allowed. */
+  violated: PolicyState[];
+}
+
+/** Check-and-charge, all policies or none, shared by every process. */
+export interface RateLimiterPort {
+  consume(key: string, charges: RateCharge[]): Promise<RateDecision>;
+}
+
+/**
+ * The engine's own SQL access: set-based statements with `?` placeholders in short
+ * write transactions (BEGIN IMMEDIATE on SQLite). See `createEngineDatabase`.
+ */
+export interface EngineDatabase {
+  readonly dialect: SqlDialect;
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  query<T>(sql: string, ...args: unknown[]): Promise<T>;
+  execute(sql: string, ...args: unknown[]): Promise<number>;
+}
+
+export const LOGGER_PORT = Symbol('LOGGER_PORT');
+export const REQUEST_CONTEXT_PORT = Symbol('REQUEST_CONTEXT_PORT');
+export const AUTH_PORT = Symbol('AUTH_PORT');
+export const RATE_LIMITER_PORT = Symbol('RATE_LIMITER_PORT');
+export const ENGINE_DATABASE = Symbol('ENGINE_DATABASE');
+/** The host's Prisma client (with the modules' models in its schema). */
+export const PRISMA_CLIENT = Symbol('PRISMA_CLIENT');
+/** An ioredis connection, or null: shared flag invalidation and event fan-out. */
+export const REDIS_CONNECTION = Symbol('REDIS_CONNECTION');
