@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Prisma, PrismaClient } from '@prisma/client';
 import { newestFirstAfter } from '../shared/cursor';
 import { ENGINE_DATABASE, type EngineDatabase, PRISMA_CLIENT } from '../shared/ports';
@@ -33,11 +33,16 @@ const ACTIVE = `('${BatchStatus.Pending}', '${BatchStatus.Processing}')`;
 
 /** All SQL of the batch engine. Hot-path methods are a fixed number of set-based statements per chunk. */
 @Injectable()
-export class BatchRepository {
+export class BatchRepository implements OnApplicationShutdown {
   constructor(
     @Inject(ENGINE_DATABASE) private readonly db: EngineDatabase,
     @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
   ) {}
+
+  /** Last step of shutdown (workers stop in onModuleDestroy): closes a connection the engine owns. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.db.close?.();
+  }
 
   /** A short write transaction on the engine's fast path. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {

@@ -83,6 +83,8 @@ export interface EngineDatabase {
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   query<T>(sql: string, ...args: unknown[]): Promise<T>;
   execute(sql: string, ...args: unknown[]): Promise<number>;
+  /** Called by BatchModule at shutdown, after its workers stopped (a connection it owns). */
+  close?(): Promise<void>;
 }
 
 export const LOGGER_PORT = Symbol('LOGGER_PORT');

@@ -1,0 +1,93 @@
+/*
+ * The integration glue a monolith writes (docs/integrating.md): one adapter per port,
+ * each a few lines over a service the host already has.
+ */
+import { JwtService } from '@nestjs/jwt';
+import type {
+  AuthPort,
+  BatchProgressPort,
+  LoggerPort,
+  ModuleUser,
+  PolicyState,
+  RateLimiterPort,
+  RequestContextPort,
+} from '../../src/modules/batch';
+import { getCorrelationId, runWithCorrelation } from './host-context';
+import { HostUser, verifyHostToken } from './host-auth.guard';
+import { HostLoggerService } from './host-logger.service';
+import { HostProgressGateway } from './host-progress.gateway';
+import { HostRateLimitConfig, HostRateLimitingService } from './host-rate-limiting.service';
+
+export function loggerAdapter(logger: HostLoggerService): LoggerPort {
+  return {
+    log: (message, fields = {}) => logger.logStructured('info', message, fields),
+    warn: (message, fields = {}) => logger.logStructured('warn', message, fields),
+    error: (message, fields = {}) => logger.logStructured('error', message, fields),
+    debug: (message, fields = {}) => logger.logStructured('debug', message, fields),
+  };
+}
+
+export const contextAdapter: RequestContextPort = {
+  correlationId: getCorrelationId,
+  run: (store, fn) => runWithCorrelation({ correlationId: store.correlationId, userId: store.userId }, fn),
+};
+
+const toModuleUser = (user: HostUser): ModuleUser => ({
+  userId: user.userId,
+  roles: user.role === 'admin' ? ['admin'] : [],
+});
+
+export function authAdapter(jwt: JwtService): AuthPort {
+  return {
+    userOf: (request) => {
+      const user = (request as { user?: HostUser }).user;
+      return user ? toModuleUser(user) : null;
+    },
+    authenticateSocket: async ({ auth }) => {
+      const user = verifyHostToken(jwt, typeof auth.token === 'string' ? auth.token : undefined);
+      return user ? toModuleUser(user) : null;
+    },
+  };
+}
+
+export function rateLimiterAdapter(
+  limiter: HostRateLimitingService,
+  policies: Record<string, HostRateLimitConfig>,
+): RateLimiterPort {
+  return {
+    consume: async (key, charges) => {
+      const known = charges.filter((c) => policies[c.policy]);
+      const hits = await limiter.checkAll(
+        key,
+        known.map((c) => ({ endpoint: c.policy, cost: c.cost, config: policies[c.policy] })),
+      );
+      const states: PolicyState[] = hits.map((hit, i) => {
+        const { maxRequests, windowMs } = policies[known[i].policy];
+        const charged = hits.every((h) => h.allowed) ? hit.count : hit.count - known[i].cost;
+        return {
+          policy: known[i].policy,
+          limit: maxRequests,
+          remaining: Math.max(0, maxRequests - charged),
+          resetSeconds: Math.max(1, Math.ceil((hit.resetAt - Date.now()) / 1000)),
+          windowSeconds: Math.round(windowMs / 1000),
+        };
+      });
+      const violated = states.filter((_, i) => !hits[i].allowed);
+      return { allowed: violated.length === 0, states, violated };
+    },
+  };
+}
+
+/** Batch events through the host's existing gateway, in its `emitProgress` shape. */
+export function progressAdapter(gateway: HostProgressGateway): BatchProgressPort {
+  return {
+    deliver: (userId, event) =>
+      gateway.emitProgress({
+        userId,
+        stage: event.stage === 'finished' ? 'complete' : 'batch',
+        percentage: event.percentage,
+        message: event.message,
+        details: { batchId: event.batchId, status: event.status, seq: event.seq },
+      }),
+  };
+}

@@ -1,0 +1,177 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  ArgumentsHost,
+  Catch,
+  Controller,
+  ExceptionFilter,
+  Get,
+  Global,
+  HttpException,
+  Module,
+  ValidationPipe,
+} from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, NestFactory } from '@nestjs/core';
+import { JwtModule, JwtService } from '@nestjs/jwt';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Response } from 'express';
+import { BatchModule, createEngineDatabase } from '../../src/modules/batch';
+import { FeatureFlagsModule } from '../../src/modules/feature-flags';
+import {
+  authAdapter,
+  contextAdapter,
+  loggerAdapter,
+  progressAdapter,
+  rateLimiterAdapter,
+} from './batch-ports.adapters';
+import { HostJwtAuthGuard, HostPublic } from './host-auth.guard';
+import { correlationIdMiddleware, getCorrelationId } from './host-context';
+import { HostLoggerService } from './host-logger.service';
+import { HostPrismaService } from './host-prisma.service';
+import { HostProgressGateway } from './host-progress.gateway';
+import { HostRateLimitingService } from './host-rate-limiting.service';
+
+export interface HostAppConfig {
+  databaseFile: string;
+  logFile: string;
+  batchesPerHour: number;
+  workers?: number;
+  leaseMs?: number;
+}
+
+/** The host's error filter: its body, plus the `code`, `details` and headers the modules' errors carry. */
+@Catch()
+class HostExceptionFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const status = exception instanceof HttpException ? exception.getStatus() : 500;
+    const body = exception instanceof HttpException ? exception.getResponse() : {};
+    const headers = (exception as { headers?: Record<string, string> }).headers ?? {};
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    const fields = typeof body === 'object' ? body : { message: body };
+    const code = status === 400 ? 'VALIDATION_FAILED' : status === 401 ? 'UNAUTHENTICATED' : 'INTERNAL';
+    res.status(status).json({ statusCode: status, code, ...fields, correlationId: getCorrelationId() });
+  }
+}
+
+@Controller('health')
+class HostHealthController {
+  @Get()
+  @HostPublic()
+  health() {
+    return { status: 'ok' };
+  }
+}
+
+/** The host monolith's AppModule: its own services, plus the two modules wired to them. */
+export function hostAppModule(config: HostAppConfig) {
+  /** The host's common services (its `common/`), global as in the monolith. */
+  @Global()
+  @Module({
+    imports: [JwtModule.register({})],
+    providers: [
+      { provide: HostPrismaService, useFactory: () => new HostPrismaService(config.databaseFile) },
+      { provide: HostLoggerService, useFactory: () => new HostLoggerService(config.logFile) },
+      HostRateLimitingService,
+      HostProgressGateway,
+    ],
+    exports: [JwtModule, HostPrismaService, HostLoggerService, HostRateLimitingService, HostProgressGateway],
+  })
+  class HostCommonModule {}
+
+  @Module({
+    imports: [
+      HostCommonModule,
+      FeatureFlagsModule.forRootAsync({
+        inject: [HostPrismaService, HostLoggerService, JwtService],
+        useFactory: (prisma: HostPrismaService, logger: HostLoggerService, jwt: JwtService) => ({
+          prisma,
+          logger: loggerAdapter(logger),
+          context: contextAdapter,
+          auth: authAdapter(jwt),
+          cacheMs: 0,
+        }),
+      }),
+      BatchModule.forRootAsync({
+        inject: [
+          HostPrismaService,
+          HostLoggerService,
+          JwtService,
+          HostRateLimitingService,
+          HostProgressGateway,
+        ],
+        useFactory: (
+          prisma: HostPrismaService,
+          logger: HostLoggerService,
+          jwt: JwtService,
+          limiter: HostRateLimitingService,
+          gateway: HostProgressGateway,
+        ) => ({
+          prisma,
+          database: createEngineDatabase(`file:${config.databaseFile}`),
+          logger: loggerAdapter(logger),
+          context: contextAdapter,
+          auth: authAdapter(jwt),
+          rateLimiter: rateLimiterAdapter(limiter, {
+            BATCH_OPERATIONS: { maxRequests: config.batchesPerHour, windowMs: 3_600_000 },
+            BATCH_ITEM_PROCESSING: { maxRequests: 1_000_000, windowMs: 3_600_000 },
+            SOCKET_EVENTS: { maxRequests: 1000, windowMs: 60_000 },
+          }),
+          progress: progressAdapter(gateway),
+          settings: {
+            pollMs: 20,
+            workers: config.workers ?? 1,
+            leaseMs: config.leaseMs ?? 30_000,
+            progressIntervalMs: 100,
+          },
+        }),
+      }),
+    ],
+    controllers: [HostHealthController],
+    providers: [
+      { provide: APP_GUARD, useClass: HostJwtAuthGuard },
+      { provide: APP_FILTER, useClass: HostExceptionFilter },
+    ],
+  })
+  class HostAppModule {}
+  return HostAppModule;
+}
+
+export async function createHostApp(config: HostAppConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(hostAppModule(config), { logger: false });
+  app.use(correlationIdMiddleware);
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.enableShutdownHooks();
+  return app;
+}
+
+/**
+ * Creates the host's database the way the integration guide says: the SQL of
+ * `prisma migrate diff --from-empty --to-schema-datamodel <host schema> --script`,
+ * then the BATCH_OPERATIONS flag row (present and off, as the contract wants).
+ */
+const SEED_MIGRATION = 'backend/prisma/migrations/20261128000001_seed_batch_operations_flag/migration.sql';
+
+export function prepareHostDatabase(file: string): void {
+  const root = path.resolve(__dirname, '..', '..', '..');
+  const sql = execFileSync(
+    path.join(root, 'node_modules', '.bin', 'prisma'),
+    [
+      'migrate',
+      'diff',
+      '--from-empty',
+      '--to-schema-datamodel',
+      path.join(__dirname, 'prisma', 'schema.prisma'),
+      '--script',
+    ],
+    { cwd: root, env: { ...process.env, DATABASE_URL: `file:${file}` }, stdio: 'pipe' },
+  ).toString();
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec(sql);
+  // The seed migration the guide says to copy: BATCH_OPERATIONS present and off.
+  db.exec(fs.readFileSync(path.join(root, SEED_MIGRATION), 'utf8'));
+  db.close();
+}

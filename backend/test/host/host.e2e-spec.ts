@@ -1,0 +1,236 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import { io, Socket } from 'socket.io-client';
+import { hostToken } from './host-auth.guard';
+import { createHostApp, prepareHostDatabase } from './host-app';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const bearer = (userId: string, role: 'user' | 'admin' = 'user') => ({
+  Authorization: `Bearer ${hostToken(userId, role)}`,
+});
+
+async function until(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function logLines(file: string): Record<string, any>[] {
+  if (!fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, any>);
+}
+
+describe('The modules inside a host monolith (its own logger, context, auth, limiter, Prisma and gateway)', () => {
+  let dir: string;
+  let app: NestExpressApplication;
+  let base: string;
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'host-'));
+    prepareHostDatabase(path.join(dir, 'host.db'));
+    app = await createHostApp({
+      databaseFile: path.join(dir, 'host.db'),
+      logFile: path.join(dir, 'host.log'),
+      batchesPerHour: 3,
+    });
+    await app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    sockets.forEach((s) => s.close());
+    await app.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gates the batch routes with the flag, toggled through the audited admin API with the host’s admin role', async () => {
+    const res = await request(base).get('/batches').set(bearer('alice')).expect(403);
+    expect(res.body.code).toBe('FEATURE_DISABLED');
+    await request(base).get('/feature-flags').set(bearer('alice')).expect(403);
+    await request(base).get('/batches').expect(401);
+    await request(base)
+      .put('/feature-flags/BATCH_OPERATIONS')
+      .set(bearer('root', 'admin'))
+      .send({ enabled: true, rollout: 100 })
+      .expect(200);
+    await request(base).get('/batches').set(bearer('alice')).expect(200);
+    const audit = await request(base)
+      .get('/feature-flags/BATCH_OPERATIONS/audit')
+      .set(bearer('root', 'admin'))
+      .expect(200);
+    expect(audit.body.data[0]).toMatchObject({ actor: 'root', action: 'update' });
+  });
+
+  it('creates and reads a batch with the host’s auth, and sends progress through the host’s own gateway room', async () => {
+    const hostSocket = io(`${base}/theme-extraction`, { transports: ['websocket'] });
+    sockets.push(hostSocket);
+    await new Promise<void>((resolve) => hostSocket.once('connect', () => resolve()));
+    expect(await hostSocket.emitWithAck('join', 'bob')).toEqual({ success: true, userId: 'bob' });
+    const hostEvents: Record<string, any>[] = [];
+    hostSocket.on('extraction-progress', (p: Record<string, any>) => hostEvents.push(p));
+    // The module's own namespace works with the host's tokens too.
+    const moduleSocket = io(`${base}/batches`, {
+      auth: { token: hostToken('bob') },
+      transports: ['websocket'],
+    });
+    sockets.push(moduleSocket);
+    await new Promise<void>((resolve, reject) => {
+      moduleSocket.once('connect', () => resolve());
+      moduleSocket.once('connect_error', reject);
+    });
+    const completions: Record<string, any>[] = [];
+    moduleSocket.on('batch-complete', (p: Record<string, any>) => completions.push(p));
+
+    const created = await request(base)
+      .post('/batches')
+      .set(bearer('bob'))
+      .set('X-Correlation-ID', 'host-corr-1')
+      .send({
+        operation: 'diagnostics.echo',
+        items: Array.from({ length: 300 }, (_, n) => ({ n })),
+        options: { chunkSize: 25 },
+      })
+      .expect(202);
+    expect(created.headers['x-ratelimit-limit']).toBe('3');
+    const id = created.body.id as string;
+    await until('completion over the host gateway', () => hostEvents.some((e) => e.stage === 'complete'));
+    const final = await request(base).get(`/batches/${id}`).set(bearer('bob')).expect(200);
+    expect(final.body).toMatchObject({
+      status: 'completed',
+      succeededCount: 300,
+      correlationId: 'host-corr-1',
+    });
+    const complete = hostEvents.find((e) => e.stage === 'complete')!;
+    expect(complete).toMatchObject({
+      userId: 'bob',
+      percentage: 100,
+      details: { batchId: id, status: 'completed' },
+    });
+    await until('completion on the module socket', () => completions.some((c) => c.batchId === id));
+    await request(base).get(`/batches/${id}`).set(bearer('mallory')).expect(404);
+
+    // The host's logger wrote the request's and the worker chunks' lines with the host's correlation id.
+    await until('log lines', () =>
+      logLines(path.join(dir, 'host.log')).some((l) => l.event === 'batch.finished'),
+    );
+    const lines = logLines(path.join(dir, 'host.log')).filter((l) => l.correlationId === 'host-corr-1');
+    expect(lines.some((l) => l.event === 'batch.created')).toBe(true);
+    expect(lines.filter((l) => l.message === 'batch.chunk').length).toBeGreaterThanOrEqual(12);
+    expect(lines.some((l) => l.event === 'batch.finished')).toBe(true);
+  });
+
+  it('enforces BATCH_OPERATIONS with the host’s limiter, and answers in the contract’s 429 shape', async () => {
+    const body = { operation: 'diagnostics.echo', items: [{ n: 1 }] };
+    for (let i = 0; i < 3; i++)
+      await request(base).post('/batches').set(bearer('carol')).send(body).expect(202);
+    const refused = await request(base).post('/batches').set(bearer('carol')).send(body).expect(429);
+    expect(refused.body).toMatchObject({
+      code: 'RATE_LIMITED',
+      details: { violatedPolicies: [{ policy: 'BATCH_OPERATIONS' }] },
+    });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    // Bad input is not charged.
+    await request(base)
+      .post('/batches')
+      .set(bearer('dave'))
+      .send({ operation: 'diagnostics.echo', items: [] })
+      .expect(400);
+  });
+});
+
+describe('A host process killed with SIGKILL mid-batch', () => {
+  it('loses nothing: a new host process finishes every item exactly once', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'host-crash-'));
+    const file = path.join(dir, 'host.db');
+    prepareHostDatabase(file);
+    const start = async (): Promise<{ child: ChildProcess; base: string }> => {
+      const port = 20000 + Math.floor(Math.random() * 20000);
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(ROOT, 'node_modules', '.bin', 'ts-node'),
+          '--transpile-only',
+          path.join(__dirname, 'host-main.ts'),
+        ],
+        {
+          cwd: ROOT,
+          env: {
+            ...process.env,
+            HOST_DB: file,
+            HOST_LOG: path.join(dir, 'host.log'),
+            PORT: String(port),
+            HOST_LEASE_MS: '1500',
+          },
+          stdio: 'ignore',
+        },
+      );
+      const base = `http://127.0.0.1:${port}`;
+      await until(
+        'host start',
+        async () => (await fetch(`${base}/health`).catch(() => null))?.ok === true,
+        60_000,
+      );
+      return { child, base };
+    };
+    const read = () => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare('SELECT * FROM "BatchOperation"').get() as Record<string, any>;
+      } finally {
+        db.close();
+      }
+    };
+    try {
+      let host = await start();
+      await request(host.base)
+        .put('/feature-flags/BATCH_OPERATIONS')
+        .set(bearer('root', 'admin'))
+        .send({ enabled: true, rollout: 100 })
+        .expect(200);
+      await request(host.base)
+        .post('/batches')
+        .set(bearer('erin'))
+        .send({
+          operation: 'diagnostics.echo',
+          items: Array.from({ length: 400 }, (_, n) => ({ n, delayMs: 5 })),
+          options: { chunkSize: 10 },
+        })
+        .expect(202);
+      await until('some progress', () => (read()?.processedCount ?? 0) >= 60);
+      host.child.kill('SIGKILL');
+      await new Promise((r) => host.child.once('exit', r));
+      expect(read().finishedAt).toBeNull();
+      host = await start();
+      await until('completion', () => read().finishedAt !== null, 90_000);
+      expect(read()).toMatchObject({
+        status: 'completed',
+        processedCount: 400,
+        succeededCount: 400,
+        failedCount: 0,
+      });
+      const db = new Database(file, { readonly: true });
+      const counts = db.prepare(`SELECT "status", COUNT(*) AS n FROM "BatchJobItem" GROUP BY "status"`).all();
+      db.close();
+      expect(counts).toEqual([{ status: 'success', n: 400 }]);
+      host.child.kill('SIGTERM');
+      await new Promise((r) => host.child.once('exit', r));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
