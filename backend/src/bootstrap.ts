@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -8,7 +7,6 @@ import serveStatic from 'serve-static';
 import { AppModule, AppOverrides } from './app.module';
 import { AppConfig } from './common/config/app-config';
 import { correlationMiddleware, reenterContextMiddleware } from './common/context/correlation.middleware';
-import { AppException } from './modules/shared/errors/app-exception';
 import { AppLogger } from './common/logger/app-logger';
 import { BACKEND_DIR } from './common/prisma/database-url';
 import { RedisIoAdapter } from './common/redis/redis-io.adapter';
@@ -42,26 +40,12 @@ export async function createApp(
   app.use(correlationMiddleware);
   app.useBodyParser('json', { limit: config.MAX_BODY_BYTES });
   app.use(reenterContextMiddleware);
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      forbidUnknownValues: true,
-      transform: true,
-      exceptionFactory: (errors) =>
-        AppException.validation('Request validation failed', {
-          errors: errors.flatMap((e) =>
-            Object.values(e.constraints ?? { invalid: `${e.property} is invalid` }),
-          ),
-        }),
-    }),
-  );
   app.use(staticPage(path.join(BACKEND_DIR, 'public')));
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Batch operations API')
-      .setDescription('Durable batch processing, feature flags and live progress. Contract v1.')
+      .setDescription('Durable batch processing, feature flags and live progress. Contract v2.')
       .setVersion('1.0')
       .addBearerAuth()
       .build(),

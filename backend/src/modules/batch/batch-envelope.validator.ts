@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppException } from '../shared/errors/app-exception';
 import { ErrorCode } from '../shared/errors/error-code';
 import { BATCH_SETTINGS, type BatchSettings } from './batch.options';
-import { formatIssues, OperationRegistry } from './operations/operation.registry';
+import { formatIssues } from '../shared/zod-params';
+import { OperationRegistry } from './operations/operation.registry';
 import { BatchOptions } from './batch-status';
 import { createBatchSchema, MAX_ITEM_BYTES, MAX_REPORTED_ITEM_ERRORS } from './dto/create-batch.schema';
 import {

@@ -1,12 +1,18 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentUser, ModuleAuthGuard } from '../shared/module-auth';
 import type { ModuleUser } from '../shared/ports';
 import { RequireFeature, RequireFeatureGuard } from '../feature-flags/require-feature.guard';
 import { BatchService } from './batch.service';
-import { ListBatchesQuery, ListItemsQuery } from './dto/batch-query.dto';
-import { CreateBatchDoc, RetryBatchDoc } from './dto/create-batch.dto';
+import { ApiBodyFrom, ApiQueryFrom, ZodBody, ZodQuery } from '../shared/zod-params';
+import {
+  type ListBatchesQuery,
+  listBatchesQuerySchema,
+  type ListItemsQuery,
+  listItemsQuerySchema,
+} from './dto/batch-query.dto';
+import { createBatchSchema, type RetryBody, retryBatchSchema } from './dto/create-batch.schema';
 
 @ApiTags('batches')
 @ApiBearerAuth()
@@ -24,7 +30,7 @@ export class BatchController {
       'Submit a batch (202). Errors: 400 VALIDATION_FAILED/UNKNOWN_OPERATION, 409 IDEMPOTENCY_IN_PROGRESS, 413 BATCH_TOO_LARGE/PAYLOAD_TOO_LARGE, 422 IDEMPOTENCY_KEY_REUSED, 429 RATE_LIMITED',
   })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  @ApiBody({ type: CreateBatchDoc })
+  @ApiBodyFrom(createBatchSchema)
   async create(
     @CurrentUser() user: ModuleUser,
     @Body() body: unknown,
@@ -40,7 +46,8 @@ export class BatchController {
 
   @Get()
   @ApiOperation({ summary: 'Your batches, newest first (admins may filter by userId)' })
-  list(@CurrentUser() user: ModuleUser, @Query() query: ListBatchesQuery) {
+  @ApiQueryFrom(listBatchesQuerySchema)
+  list(@CurrentUser() user: ModuleUser, @ZodQuery(listBatchesQuerySchema) query: ListBatchesQuery) {
     return this.batches.list(user, query);
   }
 
@@ -52,7 +59,12 @@ export class BatchController {
 
   @Get(':id/items')
   @ApiOperation({ summary: 'Items of a batch by position' })
-  items(@CurrentUser() user: ModuleUser, @Param('id') id: string, @Query() query: ListItemsQuery) {
+  @ApiQueryFrom(listItemsQuerySchema)
+  items(
+    @CurrentUser() user: ModuleUser,
+    @Param('id') id: string,
+    @ZodQuery(listItemsQuerySchema) query: ListItemsQuery,
+  ) {
     return this.batches.listItems(user, id, query);
   }
 
@@ -81,9 +93,13 @@ export class BatchController {
 
   @Post(':id/retry')
   @HttpCode(202)
-  @ApiBody({ type: RetryBatchDoc, required: false })
+  @ApiBodyFrom(retryBatchSchema, false)
   @ApiOperation({ summary: 'Queue failed items again (409 INVALID_STATE if not finished or nothing failed)' })
-  retry(@CurrentUser() user: ModuleUser, @Param('id') id: string, @Body() body: unknown) {
+  retry(
+    @CurrentUser() user: ModuleUser,
+    @Param('id') id: string,
+    @ZodBody(retryBatchSchema) body: RetryBody,
+  ) {
     return this.batches.retry(user, id, body);
   }
 }

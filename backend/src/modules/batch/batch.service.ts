@@ -20,7 +20,7 @@ import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
 import { BatchRepository, RESUMED_STATUS } from './batch.repository';
 import { BatchRecord, BatchView, ItemView, toBatchView } from './batch.types';
 import { ListBatchesQuery, ListItemsQuery } from './dto/batch-query.dto';
-import { retryBatchSchema } from './dto/create-batch.schema';
+import type { RetryBody } from './dto/create-batch.schema';
 import { IdempotencyService } from './idempotency.service';
 
 /** Rolls a retry's transaction back when no item matched. */
@@ -155,12 +155,7 @@ export class BatchService {
    * so of two concurrent retries one wins and the other gets 409. A cancelled batch is
    * final (its owner stopped it; retrying would revive the items they cancelled).
    */
-  async retry(user: ModuleUser, id: string, body: unknown): Promise<BatchView> {
-    const parsed = retryBatchSchema.safeParse(body ?? {});
-    if (!parsed.success)
-      throw AppException.validation('Invalid retry request', {
-        errors: parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`),
-      });
+  async retry(user: ModuleUser, id: string, body: RetryBody): Promise<BatchView> {
     const batch = await this.findVisible(user, id);
     if (batch.status === BatchStatus.Cancelled)
       throw AppException.invalidState(
@@ -177,7 +172,7 @@ export class BatchService {
         const requeued = await this.repository.requeueFailed(
           tx,
           batch.id,
-          parsed.data.itemIds,
+          body.itemIds,
           batch.status === BatchStatus.Failed,
           now,
         );

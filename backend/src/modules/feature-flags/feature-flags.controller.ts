@@ -1,8 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Put, Query, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Put, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly, CurrentUser, ModuleAuthGuard } from '../shared/module-auth';
 import type { ModuleUser } from '../shared/ports';
-import { EvaluateQuery, PatchFlagDto, PutFlagDto } from './dto/flag.dto';
+import { ApiBodyFrom, ApiQueryFrom, ZodBody, ZodQuery } from '../shared/zod-params';
+import {
+  type EvaluateQuery,
+  evaluateQuerySchema,
+  type PatchFlagDto,
+  patchFlagSchema,
+  type PutFlagDto,
+  putFlagSchema,
+} from './dto/flag.dto';
 import { FeatureFlagsService } from './feature-flags.service';
 
 @ApiTags('feature-flags')
@@ -27,7 +35,12 @@ export class FeatureFlagsController {
 
   @Put(':name')
   @ApiOperation({ summary: 'Create or replace a flag, audited (admin; 400 VALIDATION_FAILED)' })
-  put(@CurrentUser() user: ModuleUser, @Param('name') name: string, @Body() body: PutFlagDto) {
+  @ApiBodyFrom(putFlagSchema)
+  put(
+    @CurrentUser() user: ModuleUser,
+    @Param('name') name: string,
+    @ZodBody(putFlagSchema) body: PutFlagDto,
+  ) {
     return this.flags.put(user, name, body);
   }
 
@@ -35,7 +48,12 @@ export class FeatureFlagsController {
   @ApiOperation({
     summary: 'Change some fields of a flag, audited (admin; 404 NOT_FOUND, 400 VALIDATION_FAILED)',
   })
-  patch(@CurrentUser() user: ModuleUser, @Param('name') name: string, @Body() body: PatchFlagDto) {
+  @ApiBodyFrom(patchFlagSchema)
+  patch(
+    @CurrentUser() user: ModuleUser,
+    @Param('name') name: string,
+    @ZodBody(patchFlagSchema) body: PatchFlagDto,
+  ) {
     return this.flags.patch(user, name, body);
   }
 
@@ -54,7 +72,8 @@ export class FeatureFlagsController {
 
   @Get(':name/evaluate')
   @ApiOperation({ summary: 'Explain the evaluation for a user: enabled, reason, bucket (admin)' })
-  evaluate(@Param('name') name: string, @Query() query: EvaluateQuery) {
+  @ApiQueryFrom(evaluateQuerySchema)
+  evaluate(@Param('name') name: string, @ZodQuery(evaluateQuerySchema) query: EvaluateQuery) {
     return this.flags.evaluate(name, query.userId);
   }
 }

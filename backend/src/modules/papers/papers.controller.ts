@@ -1,8 +1,9 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser } from '../../common/auth/auth.decorators';
-import { ListPapersQuery } from './dto/list-papers.query';
+import { ApiQueryFrom, ZodQuery } from '../shared/zod-params';
+import { type ListPapersQuery, listPapersQuerySchema } from './dto/list-papers.query';
 import { PapersService } from './papers.service';
 
 @ApiTags('papers')
@@ -13,7 +14,8 @@ export class PapersController {
 
   @Get()
   @ApiOperation({ summary: "The caller's papers, newest first (401 UNAUTHENTICATED, 400 VALIDATION_FAILED)" })
-  list(@CurrentUser() user: AuthUser, @Query() query: ListPapersQuery) {
+  @ApiQueryFrom(listPapersQuerySchema)
+  list(@CurrentUser() user: AuthUser, @ZodQuery(listPapersQuerySchema) query: ListPapersQuery) {
     return this.papers.list(user.userId, query);
   }
 }

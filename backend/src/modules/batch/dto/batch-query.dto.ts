@@ -1,44 +1,22 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { z } from 'zod';
+import { pageQueryFields } from '../../shared/page-query';
 import { BatchStatus, ItemStatus } from '../batch-status';
 
-class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1, { message: 'limit must be between 1 and 100' })
-  @Max(100, { message: 'limit must be between 1 and 100' })
-  limit?: number;
+const statusOf = <T extends Record<string, string>>(values: T) =>
+  z.enum(values, { error: `status must be one of ${Object.values(values).join(', ')}` }).optional();
 
-  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
-}
+export const listBatchesQuerySchema = z.strictObject({
+  ...pageQueryFields,
+  status: statusOf(BatchStatus),
+  /** Admins only: list this user's batches. */
+  userId: z.string().min(1).max(255).optional(),
+});
 
-export class ListBatchesQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: BatchStatus })
-  @IsOptional()
-  @IsIn(Object.values(BatchStatus), {
-    message: `status must be one of ${Object.values(BatchStatus).join(', ')}`,
-  })
-  status?: BatchStatus;
+export type ListBatchesQuery = z.infer<typeof listBatchesQuerySchema>;
 
-  @ApiPropertyOptional({ description: 'Admins only: list this user’s batches' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(255)
-  userId?: string;
-}
+export const listItemsQuerySchema = z.strictObject({
+  ...pageQueryFields,
+  status: statusOf(ItemStatus),
+});
 
-export class ListItemsQuery extends PageQuery {
-  @ApiPropertyOptional({ enum: ItemStatus })
-  @IsOptional()
-  @IsIn(Object.values(ItemStatus), {
-    message: `status must be one of ${Object.values(ItemStatus).join(', ')}`,
-  })
-  status?: ItemStatus;
-}
+export type ListItemsQuery = z.infer<typeof listItemsQuerySchema>;

@@ -41,3 +41,5 @@ export const retryBatchSchema = z.strictObject({
     .max(10_000, 'must have at most 10000 ids')
     .optional(),
 });
+
+export type RetryBody = z.infer<typeof retryBatchSchema>;

@@ -1,17 +1,9 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import type { z } from 'zod';
+import { formatIssues } from '../../shared/zod-params';
 import { BATCH_OPERATION_NAME, BatchOperationHandler } from './batch-operation';
 
 export type ItemCheck = { ok: true; value: unknown } | { ok: false; errors: string[] };
-
-/** Formats schema issues as `field message` lines, e.g. `doi must match ^10\.\d{4,9}/\S+$`. */
-export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => {
-    const field = issue.path.join('.');
-    return field ? `${field} ${issue.message}` : issue.message;
-  });
-}
 
 /** Every @BatchOperation() provider, by name. */
 @Injectable()

@@ -1,66 +1,37 @@
-import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  ArrayUnique,
-  IsBoolean,
-  IsNumber,
-  IsObject,
-  IsOptional,
-  IsString,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-  ValidateBy,
-} from 'class-validator';
+import { z } from 'zod';
 import { isStorableMetadata, METADATA_RULE } from '../../shared/json-limits';
 
 export const MAX_LIST_IDS = 10_000;
 
-export class PutFlagDto {
-  @ApiProperty() @IsBoolean({ message: 'enabled must be a boolean' }) enabled: boolean;
+const userIds = (name: string) =>
+  z
+    .array(z.string().min(1).max(255), { error: `${name} must be an array of user ids` })
+    .max(MAX_LIST_IDS, `${name} must have at most ${MAX_LIST_IDS} ids`)
+    .refine((ids) => new Set(ids).size === ids.length, `${name} must not contain duplicates`);
 
-  @ApiProperty({ minimum: 0, maximum: 100, description: 'Percentage, up to 2 decimals' })
-  @IsNumber(
-    { maxDecimalPlaces: 2, allowNaN: false, allowInfinity: false },
-    { message: 'rollout must be a number with at most 2 decimals' },
-  )
-  @Min(0, { message: 'rollout must be between 0 and 100' })
-  @Max(100, { message: 'rollout must be between 0 and 100' })
-  rollout: number;
+const flagFields = {
+  enabled: z.boolean({ error: 'enabled must be a boolean' }),
+  rollout: z
+    .number({ error: 'rollout must be a number with at most 2 decimals' })
+    .min(0, 'rollout must be between 0 and 100')
+    .max(100, 'rollout must be between 0 and 100')
+    .refine(
+      (n) => Math.abs(Math.round(n * 100) - n * 100) < 1e-9,
+      'rollout must be a number with at most 2 decimals',
+    ),
+  whitelist: userIds('whitelist').optional(),
+  blacklist: userIds('blacklist').optional(),
+  description: z.string().max(1000).optional(),
+  metadata: z.record(z.string(), z.unknown()).refine(isStorableMetadata, METADATA_RULE).optional(),
+};
 
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @ArrayMaxSize(MAX_LIST_IDS)
-  @ArrayUnique({ message: 'whitelist must not contain duplicates' })
-  @IsString({ each: true })
-  @MinLength(1, { each: true })
-  @MaxLength(255, { each: true })
-  whitelist?: string[];
+/** PUT /feature-flags/:name: the whole flag. */
+export const putFlagSchema = z.strictObject(flagFields);
+export type PutFlagDto = z.infer<typeof putFlagSchema>;
 
-  @ApiPropertyOptional({ type: [String] })
-  @IsOptional()
-  @ArrayMaxSize(MAX_LIST_IDS)
-  @ArrayUnique({ message: 'blacklist must not contain duplicates' })
-  @IsString({ each: true })
-  @MinLength(1, { each: true })
-  @MaxLength(255, { each: true })
-  blacklist?: string[];
+/** PATCH /feature-flags/:name: any subset. */
+export const patchFlagSchema = z.strictObject(flagFields).partial();
+export type PatchFlagDto = z.infer<typeof patchFlagSchema>;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(1000) description?: string;
-
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
-  @IsOptional()
-  @IsObject()
-  @ValidateBy({
-    name: 'storableMetadata',
-    validator: { validate: isStorableMetadata, defaultMessage: () => METADATA_RULE },
-  })
-  metadata?: Record<string, unknown>;
-}
-
-export class PatchFlagDto extends PartialType(PutFlagDto) {}
-
-export class EvaluateQuery {
-  @ApiProperty() @IsString() @MinLength(1) @MaxLength(255) userId: string;
-}
+export const evaluateQuerySchema = z.strictObject({ userId: z.string().min(1).max(255) });
+export type EvaluateQuery = z.infer<typeof evaluateQuerySchema>;

@@ -1,25 +1,9 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { z } from 'zod';
+import { pageQueryFields } from '../../shared/page-query';
 
-export class ListPapersQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1)
-  @Max(100)
-  limit?: number;
+export const listPapersQuerySchema = z.strictObject({
+  ...pageQueryFields,
+  doi: z.string().max(512).optional(),
+});
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  doi?: string;
-}
+export type ListPapersQuery = z.infer<typeof listPapersQuerySchema>;

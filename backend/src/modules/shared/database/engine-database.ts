@@ -19,7 +19,6 @@ export interface OwnedEngineDatabase extends EngineDatabase {
   close(): Promise<void>;
 }
 
-
 /**
  * The engine's own connection for a host whose Prisma client has no driver adapter to
  * share: better-sqlite3 on a `file:` URL (WAL, busy timeout, BEGIN IMMEDIATE, so it is
