@@ -15,6 +15,7 @@ import { BATCH_OPTIONS, BATCH_SETTINGS, BatchModuleOptions, DEFAULT_BATCH_SETTIN
 import { BatchRepository } from './batch.repository';
 import { BatchService } from './batch.service';
 import { BatchWorker } from './batch.worker';
+import { IdempotencyRepository } from './idempotency.repository';
 import { IdempotencyService } from './idempotency.service';
 import { DiagnosticsEchoOperation } from './operations/diagnostics-echo.operation';
 import { OperationRegistry } from './operations/operation.registry';
@@ -65,6 +66,7 @@ export class BatchModule {
         BatchProgressBroadcaster,
         BatchRetentionService,
         IdempotencyService,
+        IdempotencyRepository,
         OperationRegistry,
         DiagnosticsEchoOperation,
       ],

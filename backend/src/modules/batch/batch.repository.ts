@@ -4,6 +4,7 @@ import { newestFirstAfter } from '../shared/cursor';
 import { ENGINE_DATABASE, type EngineDatabase, PRISMA_CLIENT } from '../shared/ports';
 import type { SqlExecutor } from '../shared/database/sql-executor';
 import { BatchStatus, ItemStatus } from './batch-status';
+import { finalStatusSql } from './batch-lifecycle';
 import { rowToBatch } from './batch-row.mapper';
 import type { BatchRecord } from './batch.types';
 
@@ -314,11 +315,7 @@ export class BatchRepository implements OnApplicationShutdown {
   async finishIfSettled(db: Db, batchId: string, now: number): Promise<BatchRecord | null> {
     const rows = await db.$queryRawUnsafe<Record<string, unknown>[]>(
       `UPDATE "BatchOperation"
-       SET "status" = CASE
-             WHEN "status" = '${BatchStatus.Cancelled}' THEN '${BatchStatus.Cancelled}'
-             WHEN "failedCount" > 0 AND ${this.db.dialect.jsonIsFalse('"options"', 'allowFailures')} THEN '${BatchStatus.Failed}'
-             WHEN "failedCount" > 0 THEN '${BatchStatus.CompletedWithErrors}'
-             ELSE '${BatchStatus.Completed}' END,
+       SET "status" = ${finalStatusSql(this.db.dialect)},
            "finishedAt" = ${this.db.dialect.ts}, "updatedAt" = ${this.db.dialect.ts}, "eventSeq" = "eventSeq" + 1
        WHERE "id" = ? AND "finishedAt" IS NULL AND "processedCount" + "cancelledCount" = "itemCount"
        RETURNING *`,
@@ -336,7 +333,7 @@ export class BatchRepository implements OnApplicationShutdown {
   async transition(
     db: Db,
     batchId: string,
-    from: BatchStatus[],
+    from: readonly BatchStatus[],
     to: BatchStatus | typeof RESUMED_STATUS,
     now: number,
   ): Promise<boolean> {

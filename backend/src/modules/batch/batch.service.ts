@@ -15,7 +15,8 @@ import {
 } from '../shared/ports';
 import { enforceRateLimit } from '../shared/rate-limit-enforcer';
 import { BatchEnvelopeValidator, ValidEnvelope } from './batch-envelope.validator';
-import { BatchStatus, isFinished } from './batch-status';
+import { accepts, ACCEPTS } from './batch-lifecycle';
+import { BatchStatus } from './batch-status';
 import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
 import { BatchRepository, RESUMED_STATUS } from './batch.repository';
 import { BatchRecord, BatchView, ItemView, toBatchView } from './batch.types';
@@ -128,8 +129,8 @@ export class BatchService {
     const batch = await this.findVisible(user, id);
     const now = this.clock.now();
     const result = await this.repository.transaction(async (tx) => {
-      const open = [BatchStatus.Pending, BatchStatus.Processing, BatchStatus.Paused];
-      if (!(await this.repository.transition(tx, batch.id, open, BatchStatus.Cancelled, now))) return null;
+      if (!(await this.repository.transition(tx, batch.id, ACCEPTS.cancel, BatchStatus.Cancelled, now)))
+        return null;
       const cancelled = await this.repository.cancelRemaining(tx, batch.id, now);
       return { cancelled, finished: await this.repository.finishIfSettled(tx, batch.id, now) };
     });
@@ -139,11 +140,11 @@ export class BatchService {
   }
 
   async pause(user: ModuleUser, id: string): Promise<BatchView> {
-    return this.move(user, id, [BatchStatus.Pending, BatchStatus.Processing], BatchStatus.Paused, 'paused');
+    return this.move(user, id, ACCEPTS.pause, BatchStatus.Paused, 'paused');
   }
 
   async resume(user: ModuleUser, id: string): Promise<BatchView> {
-    const view = await this.move(user, id, [BatchStatus.Paused], RESUMED_STATUS, 'resumed');
+    const view = await this.move(user, id, ACCEPTS.resume, RESUMED_STATUS, 'resumed');
     this.events.publish(BatchEvent.Queued, { batchId: id });
     return view;
   }
@@ -157,17 +158,16 @@ export class BatchService {
    */
   async retry(user: ModuleUser, id: string, body: RetryBody): Promise<BatchView> {
     const batch = await this.findVisible(user, id);
-    if (batch.status === BatchStatus.Cancelled)
+    if (!accepts('retry', batch.status))
       throw AppException.invalidState(
-        'Batch was cancelled; cancelled batches are final and cannot be retried',
+        batch.status === BatchStatus.Cancelled
+          ? 'Batch was cancelled; cancelled batches are final and cannot be retried'
+          : `Batch is ${batch.status}; only finished batches can be retried`,
       );
-    if (!isFinished(batch.status))
-      throw AppException.invalidState(`Batch is ${batch.status}; only finished batches can be retried`);
     const now = this.clock.now();
     const outcome = await this.repository
       .transaction(async (tx) => {
-        const retryable = [BatchStatus.Completed, BatchStatus.CompletedWithErrors, BatchStatus.Failed];
-        if (!(await this.repository.transition(tx, batch.id, retryable, BatchStatus.Processing, now)))
+        if (!(await this.repository.transition(tx, batch.id, ACCEPTS.retry, BatchStatus.Processing, now)))
           return 'not-finished' as const;
         const requeued = await this.repository.requeueFailed(
           tx,
@@ -230,7 +230,7 @@ export class BatchService {
   private async move(
     user: ModuleUser,
     id: string,
-    from: BatchStatus[],
+    from: readonly BatchStatus[],
     to: BatchStatus | typeof RESUMED_STATUS,
     verb: string,
   ): Promise<BatchView> {

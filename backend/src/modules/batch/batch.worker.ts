@@ -5,13 +5,12 @@ import { Clock } from '../shared/clock';
 import { ModuleLogger } from '../shared/module-logger';
 import { REQUEST_CONTEXT_PORT, type RequestContextPort } from '../shared/ports';
 import { BATCH_SETTINGS, type BatchSettings } from './batch.options';
-import { ItemStatus } from './batch-status';
+import { cancelsRemaining, itemNext } from './batch-lifecycle';
 import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
 import { BatchRepository, ClaimedRow, Db, OutcomeRow } from './batch.repository';
 import { BatchRecord } from './batch.types';
 import { BatchOperationHandler, ChunkItem, ItemOutcome } from './operations/batch-operation';
 import { OperationRegistry } from './operations/operation.registry';
-import { retryBackoffMs } from './retry-backoff';
 
 interface Claim {
   batch: BatchRecord;
@@ -215,15 +214,11 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private async record(tx: Db, claim: Claim, items: ClaimedRow[], outcomes: ItemOutcome[]) {
     const now = this.clock.now();
     const { maxAttempts, allowFailures } = claim.batch.options;
-    const rows: OutcomeRow[] = items.map((item, index) => {
-      const outcome = outcomes[index];
-      if (outcome.ok) return { id: item.id, status: ItemStatus.Success, result: outcome.result };
-      if (outcome.permanent || item.attempts >= maxAttempts) {
-        return { id: item.id, status: ItemStatus.Failed, error: outcome.error };
-      }
-      const next = now + retryBackoffMs(item.attempts, this.settings.retryBaseMs);
-      return { id: item.id, status: ItemStatus.Queued, error: outcome.error, next };
-    });
+    const rules = { maxAttempts, retryBaseMs: this.settings.retryBaseMs, now };
+    const rows: OutcomeRow[] = items.map((item, index) => ({
+      id: item.id,
+      ...itemNext(outcomes[index], item.attempts, rules),
+    }));
     const { failedForGood, written, ...recorded } = await this.repository.recordOutcomes(
       tx,
       claim.batch.id,
@@ -237,7 +232,8 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
         batchId: batch.id,
       });
     }
-    if (failedForGood > 0 && !allowFailures) batch = await this.repository.cancelRemaining(tx, batch.id, now);
+    if (cancelsRemaining(failedForGood, allowFailures))
+      batch = await this.repository.cancelRemaining(tx, batch.id, now);
     const finished = await this.repository.finishIfSettled(tx, batch.id, now);
     return { batch: finished ?? batch, finished, written };
   }

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
-import { PrismaClient } from '@prisma/client';
+import { Injectable } from '@nestjs/common';
 import { Clock } from '../shared/clock';
 import { AppException } from '../shared/errors/app-exception';
 import { ErrorCode } from '../shared/errors/error-code';
-import { ENGINE_DATABASE, type EngineDatabase, PRISMA_CLIENT } from '../shared/ports';
+import { IdempotencyRepository } from './idempotency.repository';
 import { parseDbDate } from './batch-row.mapper';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
@@ -17,8 +16,7 @@ export type IdempotencyClaim = { kind: 'fresh' } | { kind: 'replay'; batchId: st
 @Injectable()
 export class IdempotencyService {
   constructor(
-    @Inject(ENGINE_DATABASE) private readonly db: EngineDatabase,
-    @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
+    private readonly repository: IdempotencyRepository,
     private readonly clock: Clock,
   ) {}
 
@@ -43,36 +41,10 @@ export class IdempotencyService {
    */
   async begin(userId: string, key: string, fingerprint: string): Promise<IdempotencyClaim> {
     const now = this.clock.now();
-    const d = this.db.dialect;
-    const at = d.timestamp(now);
-    const expiresAt = now + IDEMPOTENCY_TTL_MS;
-    return this.db.transaction(async (tx) => {
-      // The insert decides between concurrent first requests: only one of them inserts.
-      const inserted = await tx.$queryRawUnsafe<unknown[]>(
-        `INSERT INTO "IdempotencyRecord" ("userId", "key", "fingerprint", "state", "batchId", "expiresAt", "createdAt")
-         VALUES (?, ?, ?, 'in_progress', NULL, ?, ${d.ts})
-         ON CONFLICT ("userId", "key") DO NOTHING RETURNING "key"`,
-        userId,
-        key,
-        fingerprint,
-        expiresAt,
-        at,
-      );
-      if (inserted.length > 0) return { kind: 'fresh' } as const;
-      const [existing] = await tx.$queryRawUnsafe<
-        {
-          fingerprint: string;
-          state: string;
-          batchId: string | null;
-          expiresAt: bigint | number;
-          createdAt: unknown;
-        }[]
-      >(
-        `SELECT "fingerprint", "state", "batchId", "expiresAt", "createdAt" FROM "IdempotencyRecord"
-         WHERE "userId" = ? AND "key" = ?${d.forUpdate}`,
-        userId,
-        key,
-      );
+    const claim = { userId, key, fingerprint, expiresAt: now + IDEMPOTENCY_TTL_MS, now };
+    return this.repository.transaction(async (tx) => {
+      if (await this.repository.insertInProgress(tx, claim)) return { kind: 'fresh' } as const;
+      const existing = await this.repository.findForUpdate(tx, userId, key);
       if (Number(existing.expiresAt) > now) {
         if (existing.fingerprint !== fingerprint) {
           throw new AppException(
@@ -90,35 +62,21 @@ export class IdempotencyService {
         }
       }
       // Expired, or abandoned by a process that died: this request takes the key over.
-      await tx.$executeRawUnsafe(
-        `UPDATE "IdempotencyRecord" SET "fingerprint" = ?, "state" = 'in_progress', "batchId" = NULL, "expiresAt" = ?, "createdAt" = ${d.ts}
-         WHERE "userId" = ? AND "key" = ?`,
-        fingerprint,
-        expiresAt,
-        at,
-        userId,
-        key,
-      );
+      await this.repository.takeOver(tx, claim);
       return { kind: 'fresh' } as const;
     });
   }
 
   async complete(userId: string, key: string, batchId: string): Promise<void> {
-    await this.prisma.idempotencyRecord.update({
-      where: { userId_key: { userId, key } },
-      data: { state: 'completed', batchId },
-    });
+    await this.repository.markCompleted(userId, key, batchId);
   }
 
   /** Forgets a key whose request failed, so nothing of it is stored. */
   async abandon(userId: string, key: string): Promise<void> {
-    await this.prisma.idempotencyRecord.deleteMany({ where: { userId, key, state: 'in_progress' } });
+    await this.repository.deleteInProgress(userId, key);
   }
 
   async deleteExpired(): Promise<number> {
-    const { count } = await this.prisma.idempotencyRecord.deleteMany({
-      where: { expiresAt: { lt: BigInt(this.clock.now()) } },
-    });
-    return count;
+    return this.repository.deleteExpired(this.clock.now());
   }
 }

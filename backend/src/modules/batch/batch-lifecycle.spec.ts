@@ -1,0 +1,72 @@
+import { accepts, cancelsRemaining, finalStatus, itemNext } from './batch-lifecycle';
+import { BatchStatus, ItemStatus } from './batch-status';
+
+describe('batch lifecycle', () => {
+  describe(finalStatus.name, () => {
+    it.each([
+      [{ status: 'processing', failedCount: 0, allowFailures: true }, BatchStatus.Completed],
+      [{ status: 'processing', failedCount: 2, allowFailures: true }, BatchStatus.CompletedWithErrors],
+      [{ status: 'processing', failedCount: 1, allowFailures: false }, BatchStatus.Failed],
+      [{ status: 'cancelled', failedCount: 3, allowFailures: false }, BatchStatus.Cancelled],
+    ])('ends %o as %s', (batch, expected) => {
+      expect(finalStatus(batch)).toBe(expected);
+    });
+  });
+
+  describe(accepts.name, () => {
+    it('keeps cancelled batches final and retries only finished ones', () => {
+      expect(accepts('retry', BatchStatus.Cancelled)).toBe(false);
+      expect(accepts('retry', BatchStatus.Processing)).toBe(false);
+      expect(accepts('retry', BatchStatus.CompletedWithErrors)).toBe(true);
+      expect(accepts('retry', BatchStatus.Failed)).toBe(true);
+    });
+
+    it('pauses only running batches, resumes only paused ones, cancels any open one', () => {
+      expect(accepts('pause', BatchStatus.Paused)).toBe(false);
+      expect(accepts('resume', BatchStatus.Processing)).toBe(false);
+      for (const status of [BatchStatus.Pending, BatchStatus.Processing, BatchStatus.Paused])
+        expect(accepts('cancel', status)).toBe(true);
+      for (const status of [BatchStatus.Completed, BatchStatus.Cancelled])
+        expect(accepts('cancel', status)).toBe(false);
+    });
+  });
+
+  describe(itemNext.name, () => {
+    const rules = { maxAttempts: 3, retryBaseMs: 1000, now: 10_000, random: () => 0.5 };
+
+    it('records a success with its result', () => {
+      expect(itemNext({ ok: true, result: { id: 1 } }, 1, rules)).toEqual({
+        status: ItemStatus.Success,
+        result: { id: 1 },
+      });
+    });
+
+    it('fails a permanent error for good on the first attempt', () => {
+      expect(itemNext({ ok: false, error: 'bad doi', permanent: true }, 1, rules)).toEqual({
+        status: ItemStatus.Failed,
+        error: 'bad doi',
+      });
+    });
+
+    it('queues a transient error again after the backoff, until the last attempt', () => {
+      const transient = { ok: false as const, error: 'timeout', permanent: false };
+      expect(itemNext(transient, 1, rules)).toEqual({
+        status: ItemStatus.Queued,
+        error: 'timeout',
+        next: 11_000,
+      });
+      expect(itemNext(transient, 2, rules)).toEqual({
+        status: ItemStatus.Queued,
+        error: 'timeout',
+        next: 12_000,
+      });
+      expect(itemNext(transient, 3, rules)).toEqual({ status: ItemStatus.Failed, error: 'timeout' });
+    });
+  });
+
+  it('cancels what is left only when failures are not allowed', () => {
+    expect(cancelsRemaining(1, false)).toBe(true);
+    expect(cancelsRemaining(1, true)).toBe(false);
+    expect(cancelsRemaining(0, false)).toBe(false);
+  });
+});

@@ -1,0 +1,86 @@
+import type { SqlDialect } from '../shared/database/sql-dialect';
+import { BatchStatus, ItemStatus } from './batch-status';
+import { retryBackoffMs } from './retry-backoff';
+import type { ItemOutcome } from './operations/batch-operation';
+
+/*
+ * The batch lifecycle in one place: which status each action may move a batch from,
+ * how a batch ends, and what an item's outcome does. The service, the repository's SQL
+ * and the worker all take their rules from here.
+ *
+ *   pending ──claim──▶ processing ──all items settled──▶ completed | completed_with_errors | failed
+ *      │  ▲                │  ▲
+ *    pause resume        pause resume         (cancel from pending, processing or paused ▶ cancelled)
+ *      ▼  │                ▼  │
+ *     paused ◀─────────── paused              retry: completed_with_errors | failed ▶ processing
+ */
+
+/** Statuses each control action accepts (anything else is 409 INVALID_STATE). */
+export const ACCEPTS = {
+  cancel: [BatchStatus.Pending, BatchStatus.Processing, BatchStatus.Paused],
+  pause: [BatchStatus.Pending, BatchStatus.Processing],
+  resume: [BatchStatus.Paused],
+  /** `completed` is accepted and then found to have nothing to retry; `cancelled` is final. */
+  retry: [BatchStatus.Completed, BatchStatus.CompletedWithErrors, BatchStatus.Failed],
+} as const satisfies Record<string, readonly BatchStatus[]>;
+
+export type ControlAction = keyof typeof ACCEPTS;
+
+export function accepts(action: ControlAction, status: string): boolean {
+  return (ACCEPTS[action] as readonly string[]).includes(status);
+}
+
+/**
+ * How a settled batch ends: cancelled stays cancelled; with `allowFailures: false` any
+ * item failed for good makes it `failed`; otherwise `completed_with_errors` when some
+ * item failed, `completed` when none did.
+ */
+export function finalStatus(batch: {
+  status: string;
+  failedCount: number;
+  allowFailures: boolean;
+}): BatchStatus {
+  if (batch.status === BatchStatus.Cancelled) return BatchStatus.Cancelled;
+  if (batch.failedCount > 0)
+    return batch.allowFailures ? BatchStatus.CompletedWithErrors : BatchStatus.Failed;
+  return BatchStatus.Completed;
+}
+
+/** `finalStatus` as one SQL expression over a BatchOperation row (the finishing UPDATE). */
+export function finalStatusSql(dialect: SqlDialect): string {
+  return `CASE
+             WHEN "status" = '${BatchStatus.Cancelled}' THEN '${BatchStatus.Cancelled}'
+             WHEN "failedCount" > 0 AND ${dialect.jsonIsFalse('"options"', 'allowFailures')} THEN '${BatchStatus.Failed}'
+             WHEN "failedCount" > 0 THEN '${BatchStatus.CompletedWithErrors}'
+             ELSE '${BatchStatus.Completed}' END`;
+}
+
+/** With `allowFailures: false`, the first item that fails for good cancels what is left. */
+export function cancelsRemaining(failedForGood: number, allowFailures: boolean): boolean {
+  return failedForGood > 0 && !allowFailures;
+}
+
+export type ItemNext =
+  | { status: ItemStatus.Success; result: unknown }
+  | { status: ItemStatus.Failed; error: string }
+  | { status: ItemStatus.Queued; error: string; next: number };
+
+/**
+ * What an item's outcome does: success is final; a permanent failure, or a transient
+ * one on the last allowed attempt, fails for good; any other failure is queued again
+ * after the backoff (`attempt` counts from 1).
+ */
+export function itemNext(
+  outcome: ItemOutcome,
+  attempt: number,
+  rules: { maxAttempts: number; retryBaseMs: number; now: number; random?: () => number },
+): ItemNext {
+  if (outcome.ok) return { status: ItemStatus.Success, result: outcome.result };
+  if (outcome.permanent || attempt >= rules.maxAttempts)
+    return { status: ItemStatus.Failed, error: outcome.error };
+  return {
+    status: ItemStatus.Queued,
+    error: outcome.error,
+    next: rules.now + retryBackoffMs(attempt, rules.retryBaseMs, rules.random),
+  };
+}
