@@ -1,0 +1,71 @@
+import { PrismaClient } from '@prisma/client';
+import { givenBatch, givenBatchFeatureOn, givenUser } from '../../../../test/support/factories';
+import { givenApp, TestApp } from '../../../../test/support/test-app';
+import { ItemStatus } from '../../batch/batch-status';
+import { BatchRepository } from '../../batch/batch.repository';
+import { createEngineDatabase, OwnedEngineDatabase } from './engine-database';
+
+/** The engine's own connection (what a monolith uses), on whichever back end the run tests. */
+describe(`${createEngineDatabase.name} (${process.env.TEST_BACKEND ?? 'sqlite'})`, () => {
+  let app: TestApp;
+  let db: OwnedEngineDatabase;
+  let sut: BatchRepository;
+
+  beforeAll(async () => {
+    app = await givenApp({ BATCH_WORKERS: '0' });
+    await givenBatchFeatureOn(app);
+    db = createEngineDatabase(app.db.url);
+    sut = new BatchRepository(db, app.prisma as unknown as PrismaClient);
+  });
+  afterAll(async () => {
+    await db.close();
+    await app.close();
+  });
+
+  it('runs the hot path on its own connection: claim, record under the lease, finish', async () => {
+    const user = givenUser(app);
+    const batch = await givenBatch(app, user, {
+      items: [{ n: 1 }, { n: 2 }, { n: 3 }],
+      options: { chunkSize: 3 },
+    });
+    const now = Date.now();
+    const claim = await sut.claimChunk('own-connection', 'lease-1', now, 30_000, 100);
+    expect(claim?.items.map((i) => i.seq)).toEqual([0, 1, 2]);
+    expect(claim?.batch.createdAt).toBeInstanceOf(Date);
+    const recorded = await sut.transaction(async (tx) => {
+      const outcome = await sut.recordOutcomes(
+        tx,
+        batch.id,
+        'lease-1',
+        claim!.items.map((i) => ({ id: i.id, status: ItemStatus.Success, result: { seen: i.seq } })),
+        now + 10,
+      );
+      return { outcome, finished: await sut.finishIfSettled(tx, batch.id, now + 10) };
+    });
+    expect(recorded.outcome.written).toBe(3);
+    expect(recorded.finished).toMatchObject({ status: 'completed', succeededCount: 3 });
+    // What the service reads through the host's Prisma client agrees.
+    const res = await app.http().get(`/batches/${batch.id}`).set(user.auth).expect(200);
+    expect(res.body).toMatchObject({
+      status: 'completed',
+      processedCount: 3,
+      finishedAt: recorded.finished!.finishedAt!.toISOString(),
+    });
+  });
+
+  it('rolls a transaction back when its function throws', async () => {
+    const user = givenUser(app);
+    const batch = await givenBatch(app, user, { items: [{ n: 1 }] });
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.$executeRawUnsafe(`UPDATE "BatchOperation" SET "failedCount" = 99 WHERE "id" = ?`, batch.id);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    const [row] = await db.query<{ failedCount: number | bigint }[]>(
+      `SELECT "failedCount" FROM "BatchOperation" WHERE "id" = ?`,
+      batch.id,
+    );
+    expect(Number(row.failedCount)).toBe(0);
+  });
+});
