@@ -1,4 +1,3 @@
-import { PrismaClient } from '@prisma/client';
 import { givenBatch, givenBatchFeatureOn, givenUser } from '../../../../test/support/factories';
 import { givenApp, TestApp } from '../../../../test/support/test-app';
 import { ItemStatus } from '../../batch/batch-status';
@@ -15,7 +14,7 @@ describe(`${createEngineDatabase.name} (${process.env.TEST_BACKEND ?? 'sqlite'})
     app = await givenApp({ BATCH_WORKERS: '0' });
     await givenBatchFeatureOn(app);
     db = createEngineDatabase(app.db.url);
-    sut = new BatchRepository(db, app.prisma as unknown as PrismaClient);
+    sut = new BatchRepository(db, app.prisma);
   });
   afterAll(async () => {
     await db.close();
