@@ -15,6 +15,9 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   const logger = app.get(AppLogger).forContext('Main');
+  // The last line of defence for "no outage ends the process": a rejected promise nobody
+  // awaited (a library's background reconnection, say) is logged, not fatal.
+  process.on('unhandledRejection', (reason) => logger.errorWithStack('Unhandled promise rejection', reason));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.info(`${signal} received: shutting down (workers stop, then connections close)`, { signal });

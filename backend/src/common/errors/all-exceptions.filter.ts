@@ -1,6 +1,10 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Inject } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { databaseFailure } from '../../modules/shared/errors/database-failure';
+import { isPostgresUrl } from '../../modules/shared/database/database-url';
 import { RequestContext } from '../context/request-context';
 import { AppLogger } from '../logger/app-logger';
 import { AppException } from '../../modules/shared/errors/app-exception';
@@ -13,6 +17,10 @@ interface Mapped {
   details?: unknown;
   headers?: Record<string, string>;
 }
+
+/** Seconds a client should wait before trying again. */
+const BUSY_RETRY_AFTER_S = 2;
+const UNAVAILABLE_RETRY_AFTER_S = 5;
 
 const STATUS_TO_CODE: Record<number, ErrorCode> = {
   400: ErrorCode.ValidationFailed,
@@ -31,8 +39,11 @@ const STATUS_TO_CODE: Record<number, ErrorCode> = {
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger: AppLogger;
 
-  constructor(logger: AppLogger) {
+  private readonly dialect: 'sqlite' | 'postgres';
+
+  constructor(logger: AppLogger, @Inject(APP_CONFIG) config: AppConfig) {
     this.logger = logger.forContext('ExceptionFilter');
+    this.dialect = isPostgresUrl(config.DATABASE_URL) ? 'postgres' : 'sqlite';
   }
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -44,7 +55,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       RequestContext.correlationId() ??
       (res.getHeader('X-Correlation-ID') as string | undefined) ??
       RequestContext.acceptOrCreate(undefined);
-    if (mapped.code === ErrorCode.Internal) {
+    if (mapped.code === ErrorCode.DatabaseUnavailable || mapped.code === ErrorCode.DatabaseBusy) {
+      this.logger.warn(`${mapped.code} on ${req.method} ${req.path}`, {
+        correlationId,
+        error: exception instanceof Error ? exception.message : String(exception),
+      });
+    } else if (mapped.code === ErrorCode.Internal) {
       this.logger.errorWithStack(`Unhandled error on ${req.method} ${req.path}`, exception, {
         correlationId,
       });
@@ -106,6 +122,21 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return {
         code: STATUS_TO_CODE[bodyError.status] ?? ErrorCode.ValidationFailed,
         message: 'Malformed request',
+      };
+    }
+    const failure = databaseFailure(exception, this.dialect);
+    if (failure === 'busy') {
+      return {
+        code: ErrorCode.DatabaseBusy,
+        message: 'The database is busy; try again shortly',
+        headers: { 'Retry-After': String(BUSY_RETRY_AFTER_S) },
+      };
+    }
+    if (failure === 'unavailable') {
+      return {
+        code: ErrorCode.DatabaseUnavailable,
+        message: 'The database is unavailable; try again shortly',
+        headers: { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_S) },
       };
     }
     return { code: ErrorCode.Internal, message: 'Internal server error' };

@@ -25,7 +25,13 @@ export class PostgresPrismaService extends PgPrismaClient implements OnModuleIni
     const pool = postgresPoolConfig(config.DATABASE_URL);
     super({
       adapter: new PrismaPg(
-        { connectionString: pool.connectionString, options: pool.options, max: 10 },
+        // A database that is down answers within seconds (503), never hangs a request.
+        {
+          connectionString: pool.connectionString,
+          options: pool.options,
+          max: 10,
+          connectionTimeoutMillis: 3000,
+        },
         { schema: pool.schema },
       ),
       transactionOptions: { maxWait: 15_000, timeout: 60_000 },

@@ -8,6 +8,10 @@ import type {
 import type BetterSqlite3 from 'better-sqlite3';
 import { Lock } from '../../modules/shared/database/lock';
 
+/** The adapter reports SQLITE_BUSY as a DriverAdapterError of kind "SocketTimeout". */
+const isAdapterBusy = (error: unknown): boolean =>
+  (error as { cause?: { kind?: unknown } } | null)?.cause?.kind === 'SocketTimeout';
+
 /**
  * Wraps the better-sqlite3 adapter, which shares one connection between transactions
  * and plain queries: without this, a query issued by another request while an
@@ -36,19 +40,15 @@ export class SerializedSqliteAdapterFactory implements SqlDriverAdapterFactory {
     return {
       provider: adapter.provider,
       adapterName: adapter.adapterName,
-      queryRaw: (query) => lock.run(() => adapter.queryRaw(query)),
-      executeRaw: (query) => lock.run(() => adapter.executeRaw(query)),
+      queryRaw: (query) => lock.runRetryingBusy(() => adapter.queryRaw(query), isAdapterBusy),
+      executeRaw: (query) => lock.runRetryingBusy(() => adapter.executeRaw(query), isAdapterBusy),
       executeScript: (script) => lock.run(() => adapter.executeScript(script)),
       getConnectionInfo: adapter.getConnectionInfo?.bind(adapter),
       dispose: () => lock.run(() => adapter.dispose()),
       startTransaction: async (_isolation?: IsolationLevel): Promise<Transaction> => {
-        const release = await lock.acquire();
-        try {
+        const release = await lock.acquireForWrite(async () => {
           await adapter.executeRaw(begin);
-        } catch (error) {
-          release();
-          throw error;
-        }
+        }, isAdapterBusy);
         return {
           provider: adapter.provider,
           adapterName: adapter.adapterName,

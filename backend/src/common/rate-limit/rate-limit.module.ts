@@ -3,6 +3,8 @@ import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis'
 import { ThrottlerModule } from '@nestjs/throttler';
 import type Redis from 'ioredis';
 import { REDIS } from '../redis/redis.module';
+import { RedisOutage } from '../redis/redis-outage';
+import { FallbackThrottlerStorage } from './fallback-throttler-storage';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { THROTTLER_OPT_IN } from './rate-limit.decorator';
@@ -22,12 +24,14 @@ const optedIn = (name: string) => (ctx: ExecutionContext) => {
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [APP_CONFIG, REDIS],
-      useFactory: (config: AppConfig, redis: Redis | null) => {
+      inject: [APP_CONFIG, REDIS, RedisOutage],
+      useFactory: (config: AppConfig, redis: Redis | null, outage: RedisOutage) => {
         const { THROTTLE_DEFAULT, THROTTLE_AUTH, THROTTLE_UPLOAD } = config.rateLimits;
         return {
-          // With Redis the counters are shared by every instance (atomic Lua increments).
-          storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
+          // With Redis the counters are shared by every instance (atomic Lua increments), per process while it is down.
+          storage: redis
+            ? new FallbackThrottlerStorage(new ThrottlerStorageRedisService(redis), outage)
+            : undefined,
           // UserThrottlerGuard answers refusals in the service's one 429 shape.
           setHeaders: false,
           throttlers: [

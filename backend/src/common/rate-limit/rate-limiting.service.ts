@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { AppLogger } from '../logger/app-logger';
 import { PrismaService } from '../prisma/prisma.service';
 import { REDIS } from '../redis/redis.module';
+import { RedisOutage } from '../redis/redis-outage';
 import type Redis from 'ioredis';
 import { RedisWindowStore } from './redis-window-store';
 import { PolicyState } from '../../modules/shared/rate-limit-headers';
@@ -42,6 +43,7 @@ export class RateLimitingService implements OnModuleInit, OnModuleDestroy {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     logger: AppLogger,
     @Inject(REDIS) redis: Redis | null,
+    private readonly outage: RedisOutage,
   ) {
     this.logger = logger.forContext(RateLimitingService.name);
     this.redisStore = redis ? new RedisWindowStore(redis) : null;
@@ -70,12 +72,26 @@ export class RateLimitingService implements OnModuleInit, OnModuleDestroy {
     const outcome =
       oversized.length > 0
         ? { counts: await this.currentCounts(identifier, hits), refused: oversized }
-        : this.redisStore
-          ? await this.chargeInRedis(hits, now)
-          : await this.chargeInDatabase(identifier, hits);
+        : await this.charge(identifier, hits, now);
     const states = hits.map((hit) => this.stateOf(hit, outcome.counts.get(hit.policy) ?? 0, now));
     const violated = states.filter((s) => outcome.refused.some((r) => r.policy === s.policy));
     return { allowed: outcome.refused.length === 0, states, violated };
+  }
+
+  /**
+   * Redis when configured and reachable; the database otherwise. The database windows are
+   * shared by every process on the database too, so an outage of Redis costs only the
+   * counts already in Redis for the current window (they start again from the database's).
+   */
+  private async charge(identifier: string, hits: WindowHit[], now: number): Promise<ChargeOutcome> {
+    if (this.redisStore && !this.outage.isDown) {
+      try {
+        return await this.chargeInRedis(hits, now);
+      } catch (error) {
+        this.outage.failed(error);
+      }
+    }
+    return this.chargeInDatabase(identifier, hits);
   }
 
   /** One Lua script: shared by every instance using the same Redis. */

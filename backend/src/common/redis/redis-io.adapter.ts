@@ -3,10 +3,12 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import Redis from 'ioredis';
 import type { Server, ServerOptions } from 'socket.io';
+import { FAIL_FAST_OPTIONS, RedisOutage } from './redis-outage';
 
 /**
  * Socket.io over Redis pub/sub: an event emitted to a room on one instance reaches the
- * sockets of that room on every instance.
+ * sockets of that room on every instance. While Redis is down, emits reach this
+ * instance's sockets only (the adapter's publish fails fast and is caught).
  */
 export class RedisIoAdapter extends IoAdapter {
   private readonly pub: Redis;
@@ -18,8 +20,10 @@ export class RedisIoAdapter extends IoAdapter {
     private readonly keyPrefix: string,
   ) {
     super(app);
-    this.pub = new Redis(url, { maxRetriesPerRequest: 2 });
-    this.sub = this.pub.duplicate();
+    const outage = app.get(RedisOutage);
+    this.pub = outage.watch(new Redis(url, FAIL_FAST_OPTIONS));
+    // The subscriber queues its (p)subscribe until connected and resubscribes after a reconnect.
+    this.sub = outage.watch(new Redis(url, { ...FAIL_FAST_OPTIONS, enableOfflineQueue: true }));
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {

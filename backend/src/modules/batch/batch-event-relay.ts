@@ -41,9 +41,12 @@ export class BatchEventRelay implements OnModuleInit, OnModuleDestroy {
     bus.on(BatchEvent.Finished, (event) => this.publish(BatchEvent.Finished, event));
   }
 
-  async onModuleInit(): Promise<void> {
+  onModuleInit(): void {
     if (!this.redis) return;
-    this.subscriber = this.redis.duplicate();
+    // Queues SUBSCRIBE until connected and resubscribes after every reconnect; the host
+    // logs outages through its own client, so errors here are only acknowledged.
+    this.subscriber = this.redis.duplicate({ enableOfflineQueue: true });
+    this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
       try {
@@ -53,7 +56,7 @@ export class BatchEventRelay implements OnModuleInit, OnModuleDestroy {
         this.logger.errorWithStack('Dropped an unreadable batch event', error);
       }
     });
-    await this.subscriber.subscribe(this.channel);
+    this.subscriber.subscribe(this.channel).catch(() => undefined);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -66,14 +69,15 @@ export class BatchEventRelay implements OnModuleInit, OnModuleDestroy {
   }
 
   private publish(kind: RelayedKind, event: BatchEventPayload): void {
-    if (!this.redis || !this.subscriber) {
+    // While the subscriber is disconnected the published event would not come back here.
+    if (!this.redis || this.subscriber?.status !== 'ready') {
       this.deliver(kind, event);
       return;
     }
     const message: RelayMessage = { kind, event };
     this.redis.publish(this.channel, JSON.stringify(message)).catch((error: unknown) => {
       // Redis is an accelerator: without it this instance's own sockets still hear the event.
-      this.logger.warn('Could not publish a batch event; delivering it locally', {
+      this.logger.debug('Could not publish a batch event; delivering it locally', {
         error: error instanceof Error ? error.message : String(error),
       });
       this.deliver(kind, event);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Clock } from '../shared/clock';
+import { isDatabaseFailure } from '../shared/errors/database-failure';
 import { ModuleLogger } from '../shared/module-logger';
 import { REQUEST_CONTEXT_PORT, type RequestContextPort } from '../shared/ports';
 import { BATCH_SETTINGS, type BatchSettings } from './batch.options';
@@ -11,6 +12,11 @@ import { BatchRepository, ClaimedRow, Db, OutcomeRow } from './batch.repository'
 import { BatchRecord } from './batch.types';
 import { BatchOperationHandler, ChunkItem, ItemOutcome } from './operations/batch-operation';
 import { OperationRegistry } from './operations/operation.registry';
+
+/** Consecutive failed iterations wait poll × 2^n (at most 10 s), with jitter so processes do not retry in step. */
+function failureBackoffMs(failures: number, pollMs: number): number {
+  return Math.round(Math.min(10_000, pollMs * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() * 0.5));
+}
 
 interface Claim {
   batch: BatchRecord;
@@ -85,14 +91,24 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async loop(): Promise<void> {
+    let failures = 0;
     while (!this.stop.signal.aborted) {
       let worked = false;
       try {
         worked = await this.tick();
+        if (failures > 0) this.logger.info('Batch worker resumed', { failedAttempts: failures });
+        failures = 0;
       } catch (error) {
-        this.logger.errorWithStack('Batch worker iteration failed', error);
+        // Logged once per streak: an outage of the database must not flood the logs.
+        if (failures === 0) this.logger.errorWithStack('Batch worker iteration failed; backing off', error);
+        failures += 1;
       }
-      const pause = worked ? this.settings.chunkDelayMs : this.settings.pollMs;
+      const pause =
+        failures > 0
+          ? failureBackoffMs(failures, this.settings.pollMs)
+          : worked
+            ? this.settings.chunkDelayMs
+            : this.settings.pollMs;
       if (pause > 0) await this.sleep(pause);
       // The fast path resolves without touching the event loop: let HTTP and socket I/O run between chunks.
       else await new Promise((resolve) => setImmediate(resolve));
@@ -125,11 +141,13 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     );
     try {
       const recorded = handler?.transactional
-        ? await this.repository.transaction(async (tx) => {
-            const held = await this.repository.heldItemIds(tx, batch.id, claim.leaseToken);
-            const items = claim.items.filter((i) => held.has(i.id));
-            return this.record(tx, claim, items, await this.run(handler, claim, items, tx));
-          })
+        ? await this.whileDatabaseRecovers(() =>
+            this.repository.transaction(async (tx) => {
+              const held = await this.repository.heldItemIds(tx, batch.id, claim.leaseToken);
+              const items = claim.items.filter((i) => held.has(i.id));
+              return this.record(tx, claim, items, await this.run(handler, claim, items, tx));
+            }),
+          )
         : await this.runOutside(handler, claim);
       this.logger.performance('batch.chunk', this.clock.now() - startedAt, {
         batchId: batch.id,
@@ -153,7 +171,28 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async runOutside(handler: BatchOperationHandler | undefined, claim: Claim) {
     const outcomes = await this.run(handler, claim, claim.items, null);
-    return this.repository.transaction((tx) => this.record(tx, claim, claim.items, outcomes));
+    return this.whileDatabaseRecovers(() =>
+      this.repository.transaction((tx) => this.record(tx, claim, claim.items, outcomes)),
+    );
+  }
+
+  /**
+   * Tries a chunk's database work again while the database is down or locked (backing
+   * off to 2 s, for up to twice the lease), instead of dropping work already done and
+   * waiting for the lease to expire. Safe to repeat: outcomes are written only under the
+   * chunk's lease, and transactional work rolled back with the failed attempt.
+   */
+  private async whileDatabaseRecovers<T>(attempt: () => Promise<T>): Promise<T> {
+    const giveUpAt = this.clock.now() + 2 * this.settings.leaseMs;
+    for (let wait = 50; ; wait = Math.min(2000, wait * 2)) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!isDatabaseFailure(error) || this.stop.signal.aborted || this.clock.now() + wait > giveUpAt)
+          throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   /** Validates each item, runs the handler on the valid ones, and returns one outcome per item. */

@@ -73,11 +73,13 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
   }
 
   /** With Redis, every instance drops its cache as soon as any instance changes a flag. */
-  async onModuleInit(): Promise<void> {
+  onModuleInit(): void {
     if (!this.redis) return;
-    this.subscriber = this.redis.duplicate();
+    // Never waits for Redis: while it is down, other instances' changes arrive within the cache lifetime.
+    this.subscriber = this.redis.duplicate({ enableOfflineQueue: true });
+    this.subscriber.on('error', () => undefined);
     this.subscriber.on('message', () => this.invalidate());
-    await this.subscriber.subscribe(this.channel());
+    this.subscriber.subscribe(this.channel()).catch(() => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -192,9 +194,14 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
       f ? toFlagView(f) : null,
     );
     this.invalidate();
-    await this.redis
-      ?.publish(this.channel(), name)
-      .catch((error: unknown) => this.logger.errorWithStack('Flag change not published', error));
+    await this.redis?.publish(this.channel(), name).catch((error: unknown) =>
+      this.logger.warn(
+        'Flag change not pushed (Redis down): other instances see it within the cache lifetime',
+        {
+          error: error instanceof Error ? error.message : String(error),
+        },
+      ),
+    );
     this.reportedMissing.delete(name);
     this.logger.audit('feature_flag.changed', {
       flag: name,

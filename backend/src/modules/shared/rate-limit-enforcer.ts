@@ -1,3 +1,4 @@
+import { isDatabaseFailure } from './errors/database-failure';
 import type { ModuleLogger } from './module-logger';
 import type { RateCharge, RateLimiterPort } from './ports';
 import { rateLimitedException, rateLimitHeaders } from './rate-limit-headers';
@@ -18,6 +19,8 @@ export async function enforceRateLimit(
   try {
     decision = await limiter.consume(key, charges);
   } catch (error) {
+    // A database that is down or locked fails the request anyway: answer that (503) at once.
+    if (isDatabaseFailure(error)) throw error;
     logger.errorWithStack('Rate limiter failed; allowing the request', error);
     return {};
   }

@@ -7,10 +7,14 @@ import { numberPlaceholders, postgresDialect, sqliteDialect } from './sql-dialec
 import type { SqlExecutor } from './sql-executor';
 import { SqliteFastPath } from './sqlite-fast-path';
 
-/** One busy writer and many readers; every write transaction is BEGIN IMMEDIATE. */
+/**
+ * One busy writer and many readers; every write transaction is BEGIN IMMEDIATE. The busy
+ * timeout is short on purpose: better-sqlite3 waits for it synchronously, so longer waits
+ * for another connection's write lock happen in `Lock` (asynchronously, up to 5 s).
+ */
 export const SQLITE_PRAGMAS = [
   'journal_mode = WAL',
-  'busy_timeout = 5000',
+  'busy_timeout = 10',
   'synchronous = NORMAL',
   'foreign_keys = ON',
 ];
@@ -62,6 +66,7 @@ function postgresEngineDatabase(url: string, max: number): OwnedEngineDatabase {
     connectionString: config.connectionString,
     options: config.options,
     max,
+    connectionTimeoutMillis: 3000,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === TIMESTAMP_OID

@@ -3,6 +3,10 @@ import type { Lock } from './lock';
 import { sqliteDialect } from './sql-dialect';
 import type { SqlExecutor } from './sql-executor';
 
+/** better-sqlite3's error when the file's write lock is held elsewhere past the busy timeout. */
+export const isSqliteBusy = (error: unknown): boolean =>
+  (error as { code?: unknown } | null)?.code === 'SQLITE_BUSY';
+
 const bind = (value: unknown): unknown => {
   if (value === undefined) return null;
   if (typeof value === 'boolean') return value ? 1 : 0;
@@ -34,9 +38,10 @@ export class SqliteFastPath {
 
   /** Runs `fn` in a BEGIN IMMEDIATE transaction; commits when it resolves, rolls back when it throws. */
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const release = await this.lock.acquire();
-    try {
+    const release = await this.lock.acquireForWrite(async () => {
       this.db.exec('BEGIN IMMEDIATE');
+    }, isSqliteBusy);
+    try {
       try {
         const result = await fn(this.executor);
         this.db.exec('COMMIT');
@@ -52,11 +57,11 @@ export class SqliteFastPath {
 
   /** One statement outside any transaction (atomic on its own). */
   async query<T>(sql: string, ...args: unknown[]): Promise<T> {
-    return this.lock.run(async () => this.all(sql, args) as T);
+    return this.lock.runRetryingBusy(async () => this.all(sql, args) as T, isSqliteBusy);
   }
 
   async execute(sql: string, ...args: unknown[]): Promise<number> {
-    return this.lock.run(async () => this.run(sql, args));
+    return this.lock.runRetryingBusy(async () => this.run(sql, args), isSqliteBusy);
   }
 
   private statement(sql: string): BetterSqlite3.Statement {

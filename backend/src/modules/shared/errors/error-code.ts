@@ -13,6 +13,8 @@ export enum ErrorCode {
   PayloadTooLarge = 'PAYLOAD_TOO_LARGE',
   RateLimited = 'RATE_LIMITED',
   Internal = 'INTERNAL',
+  DatabaseUnavailable = 'DATABASE_UNAVAILABLE',
+  DatabaseBusy = 'DATABASE_BUSY',
 }
 
 export function statusOf(code: ErrorCode): number {
@@ -39,5 +41,8 @@ export function statusOf(code: ErrorCode): number {
       return 429;
     case ErrorCode.Internal:
       return 500;
+    case ErrorCode.DatabaseUnavailable:
+    case ErrorCode.DatabaseBusy:
+      return 503;
   }
 }
