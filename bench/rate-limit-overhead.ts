@@ -1,22 +1,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { createApp } from '../backend/src/bootstrap';
 import { loadConfig } from '../backend/src/common/config/app-config';
+import { migrateSqlite } from '../backend/src/common/prisma/sqlite-migrator';
 import { RateLimitingService } from '../backend/src/common/rate-limit/rate-limiting.service';
-import { ROOT } from './lib/harness';
 import { percentile } from './lib/stats';
 
-/** Per-request cost of the database-backed guard: one consume() (an atomic upsert in a transaction). */
+/** Per-request cost of a database-backed policy charge: one consume() (an atomic upsert in a transaction). */
 export async function rateLimitOverhead(requests: number): Promise<{ p50: number; p99: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-rl-'));
   const url = `file:${path.join(dir, 'app.db')}`;
-  execFileSync(path.join(ROOT, 'node_modules', '.bin', 'prisma'), ['migrate', 'deploy'], {
-    cwd: ROOT,
-    env: { ...process.env, DATABASE_URL: url },
-    stdio: 'pipe',
-  });
+  migrateSqlite(url);
   const app = await createApp(
     loadConfig({
       DATABASE_URL: url,

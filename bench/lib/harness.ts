@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -7,6 +6,7 @@ import { JwtService } from '@nestjs/jwt';
 import { Client } from 'pg';
 import { io, Socket } from 'socket.io-client';
 import { migratePostgres } from '../../backend/src/common/prisma/postgres-migrator';
+import { migrateSqlite } from '../../backend/src/common/prisma/sqlite-migrator';
 import { DEV_JWT_SECRET } from '../../backend/src/common/config/app-config';
 import { spawnServer, ServerProcess } from '../../backend/test/support/server-process';
 
@@ -34,13 +34,7 @@ export async function startServer(
   const url =
     backend === 'postgres' ? `${BENCH_POSTGRES_URL}?schema=${schema}` : `file:${path.join(dir, 'app.db')}`;
   if (backend === 'postgres') await migratePostgres(url);
-  else {
-    execFileSync(path.join(ROOT, 'node_modules', '.bin', 'prisma'), ['migrate', 'deploy'], {
-      cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: url },
-      stdio: 'pipe',
-    });
-  }
+  else migrateSqlite(url);
   const server = await spawnServer({
     DATABASE_URL: url,
     LOG_DIR: path.join(dir, 'logs'),

@@ -22,7 +22,11 @@ export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://
  * template, or (TEST_BACKEND=postgres) a new schema in the local PostgreSQL, dropped afterwards.
  */
 export async function givenDatabase(): Promise<TempDatabase> {
-  if (TEST_BACKEND === 'sqlite') return givenTempDatabase();
+  return TEST_BACKEND === 'sqlite' ? givenTempDatabase() : givenPostgresSchema();
+}
+
+/** A new, migrated schema in the local PostgreSQL (whatever TEST_BACKEND says), dropped by `remove`. */
+export async function givenPostgresSchema(): Promise<TempDatabase> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'batch-ops-pg-'));
   const schema = `t_${process.pid}_${randomUUID().slice(0, 8)}`;
   const url = `${TEST_POSTGRES_URL}?schema=${schema}`;

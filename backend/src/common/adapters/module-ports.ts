@@ -13,6 +13,8 @@ import { Clock } from '../../modules/shared/clock';
 import type { AppConfig, RatePolicyName } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { RequestContext } from '../context/request-context';
+import { createEngineDatabase } from '../../modules/shared/database/engine-database';
+import { isPostgresUrl } from '../../modules/shared/database/database-url';
 import { AppLogger } from '../logger/app-logger';
 import { PrismaService } from '../prisma/prisma.service';
 import { REDIS } from '../redis/redis.module';
@@ -83,8 +85,15 @@ export class StandaloneModulePorts {
     };
   }
 
+  /**
+   * SQLite: the engine's prepared statements on Prisma's own connection (one writer per
+   * process anyway). PostgreSQL: the engine's own pg pool, so the hot path runs plain
+   * transactions instead of Prisma's interactive ones.
+   */
   database(): EngineDatabase {
-    return prismaEngineDatabase(this.prisma);
+    return isPostgresUrl(this.config.DATABASE_URL)
+      ? createEngineDatabase(this.config.DATABASE_URL)
+      : prismaEngineDatabase(this.prisma);
   }
 
   rateLimiter(): RateLimiterPort {

@@ -30,11 +30,18 @@ export interface OutcomeRow {
 /** Target of resume: back to pending if the batch never started, else processing. */
 export const RESUMED_STATUS = 'resumed' as const;
 
+/** How often a claim scans a batch from its start (expired leases, retries) instead of from where it left off. */
+const FULL_SCAN_EVERY_MS = 500;
+
 const ACTIVE = `('${BatchStatus.Pending}', '${BatchStatus.Processing}')`;
 
 /** All SQL of the batch engine. Hot-path methods are a fixed number of set-based statements per chunk. */
 @Injectable()
 export class BatchRepository implements OnApplicationShutdown {
+  private lastFullScanAt = 0;
+  /** Per batch, the highest position this process claimed (where its next claim starts). */
+  private readonly claimedThrough = new Map<string, number>();
+
   constructor(
     @Inject(ENGINE_DATABASE) private readonly db: EngineDatabase,
     @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
@@ -146,21 +153,32 @@ export class BatchRepository implements OnApplicationShutdown {
                    WHERE u."userId" = b."userId" AND u."status" IN ${ACTIVE}), b."lastClaimedAt", b."createdAt"
          LIMIT 50`,
       );
+      // A full scan (expired leases, and queued items from the start of the batch) runs at most
+      // every FULL_SCAN_EVERY_MS; in between, a claim starts after the last position this process
+      // claimed from the batch. On PostgreSQL every claimed or recorded item leaves a dead index
+      // entry until vacuum, and walking them from the start on every claim made large batches
+      // slow down as they progressed. Retries and other processes' expired leases, which lie
+      // behind that position, are picked up by the next full scan.
+      const fullScan = now - this.lastFullScanAt >= FULL_SCAN_EVERY_MS;
+      if (fullScan) this.lastFullScanAt = now;
       for (const candidate of candidates) {
         const limit = Number(candidate.chunkSize ?? defaultLimit);
+        // Expired leases first (a dead worker's items, in seq order), then due queued items.
+        const expired = fullScan
+          ? `SELECT "id" FROM (
+               SELECT "id" FROM "BatchJobItem"
+               WHERE "batchId" = ? AND "status" = '${ItemStatus.Processing}' AND "leaseExpiresAt" < ?
+               ORDER BY "seq" LIMIT ${d.int}${d.skipLocked}) AS "expired"
+             UNION ALL `
+          : '';
         const items = await tx.$queryRawUnsafe<ClaimedRow[]>(
           `UPDATE "BatchJobItem"
            SET "status" = '${ItemStatus.Processing}', "attempts" = "attempts" + 1, "leaseOwner" = ?, "leaseToken" = ?,
                "leaseExpiresAt" = ?, "updatedAt" = ${d.ts}
            WHERE "id" IN (
-             SELECT "id" FROM (
+             ${expired}SELECT "id" FROM (
                SELECT "id" FROM "BatchJobItem"
-               WHERE "batchId" = ? AND "status" = '${ItemStatus.Processing}' AND "leaseExpiresAt" < ?
-               ORDER BY "seq" LIMIT ${d.int}${d.skipLocked}) AS "expired"
-             UNION ALL
-             SELECT "id" FROM (
-               SELECT "id" FROM "BatchJobItem"
-               WHERE "batchId" = ? AND "status" = '${ItemStatus.Queued}' AND "nextAttemptAt" <= ?
+               WHERE "batchId" = ? AND "status" = '${ItemStatus.Queued}' AND "seq" > ? AND "nextAttemptAt" <= ?
                ORDER BY "seq" LIMIT ${d.int}${d.skipLocked}) AS "due"
              LIMIT ${d.int})
            RETURNING "id", "seq", "payload", "attempts"`,
@@ -168,15 +186,18 @@ export class BatchRepository implements OnApplicationShutdown {
           leaseToken,
           now + leaseMs,
           this.db.dialect.timestamp(now),
+          ...(fullScan ? [candidate.id, now, limit] : []),
           candidate.id,
-          now,
-          limit,
-          candidate.id,
+          fullScan ? -1 : (this.claimedThrough.get(candidate.id) ?? -1),
           now,
           limit,
           limit,
         );
-        if (items.length === 0) continue;
+        if (items.length === 0) {
+          if (fullScan) this.claimedThrough.delete(candidate.id);
+          continue;
+        }
+        this.claimedThrough.set(candidate.id, Math.max(...items.map((i) => Number(i.seq))));
         const [row] = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
           `UPDATE "BatchOperation"
            SET "lastClaimedAt" = ?, "status" = '${BatchStatus.Processing}', "startedAt" = COALESCE("startedAt", ${d.ts}),

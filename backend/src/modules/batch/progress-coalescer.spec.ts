@@ -84,4 +84,20 @@ describe(ProgressCoalescer.name, () => {
     sut.onProgress(event(4, 40, 300));
     expect(sent.map((s) => s.processed)).toEqual([50]);
   });
+
+  it('never sends twice within an interval when a due timer loses the race to a newer event', () => {
+    sut.onProgress(event(1, 1, 0));
+    now = 10;
+    sut.onProgress(event(2, 2, 10)); // held; timer due at 250
+    now = 260; // the timer is due, but this event is handled first
+    sut.onProgress(event(3, 3, 260)); // sent directly
+    now = 270;
+    sut.onProgress(event(4, 4, 270)); // held
+    advance(0); // the old timer fires now
+    const progress = sent.filter((s) => s.kind === 'progress');
+    for (let i = 1; i < progress.length; i++)
+      expect(progress[i].at - progress[i - 1].at).toBeGreaterThanOrEqual(250);
+    advance(250);
+    expect(sent.map((s) => s.seq)).toEqual([2, 6, 8]);
+  });
 });

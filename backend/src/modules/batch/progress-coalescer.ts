@@ -97,6 +97,9 @@ export class ProgressCoalescer {
   }
 
   private send(state: BatchState, event: BatchEventPayload): void {
+    // A timer scheduled before this send would otherwise fire within the interval of it.
+    state.cancelTimer?.();
+    state.cancelTimer = null;
     state.pending = null;
     state.lastSentAt = this.now();
     this.sink.progress(event, wireSeq(event.seq, false), this.rateOf(state, event));

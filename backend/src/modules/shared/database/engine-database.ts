@@ -74,8 +74,11 @@ function postgresEngineDatabase(url: string, max: number): OwnedEngineDatabase {
           : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
     },
   });
-  // An idle client's error (the server restarted) must not crash the process.
+  // A client's connection error (the server restarted or went away) must not end the
+  // process: idle clients report to the pool, checked-out ones to themselves; the failed
+  // query rejects either way, and the client is discarded on release.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const executor = (client: Pool | PoolClient): SqlExecutor => ({
     $queryRawUnsafe: async <T>(sql: string, ...args: unknown[]) =>
       (await client.query(numberPlaceholders(sql), args)).rows as T,
@@ -87,16 +90,19 @@ function postgresEngineDatabase(url: string, max: number): OwnedEngineDatabase {
     dialect: postgresDialect,
     async transaction(fn) {
       const client = await pool.connect();
+      let failed = false;
       try {
         await client.query('BEGIN');
         const result = await fn(executor(client));
         await client.query('COMMIT');
         return result;
       } catch (error) {
+        failed = true;
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
-        client.release();
+        // After a failure the connection may be broken: discard it rather than pool it.
+        client.release(failed);
       }
     },
     query: (sql, ...args) => direct.$queryRawUnsafe(sql, ...args),
