@@ -8,6 +8,8 @@ import { AppModule, AppOverrides } from './app.module';
 import { AppConfig } from './common/config/app-config';
 import { correlationMiddleware, reenterContextMiddleware } from './common/context/correlation.middleware';
 import { AppLogger } from './common/logger/app-logger';
+import { httpMetricsMiddleware } from './common/metrics/http-metrics.middleware';
+import { MetricsService } from './common/metrics/metrics.service';
 import { BACKEND_DIR } from './common/prisma/database-url';
 import { RedisIoAdapter } from './common/redis/redis-io.adapter';
 
@@ -38,6 +40,7 @@ export async function createApp(
   app.disable('x-powered-by');
   // Correlation first, so even a body-parser error carries the request's id.
   app.use(correlationMiddleware);
+  app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.useBodyParser('json', { limit: config.MAX_BODY_BYTES });
   app.use(reenterContextMiddleware);
   app.use(staticPage(path.join(BACKEND_DIR, 'public')));

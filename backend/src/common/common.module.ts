@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module';
 import { DevLoginController } from './auth/dev-login.controller';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { HealthController } from './health/health.controller';
+import { MetricsModule } from './metrics/metrics.module';
 import { LoggerModule } from './logger/logger.module';
 import { PrismaModule } from './prisma/prisma.module';
 import { RedisModule } from './redis/redis.module';
@@ -18,7 +19,15 @@ import { UserThrottlerGuard } from './rate-limit/user-throttler.guard';
  * rate-limit guards are applied per route.
  */
 @Module({
-  imports: [LoggerModule, PrismaModule, RedisModule, AuthModule, RateLimitModule, ModulePortsModule],
+  imports: [
+    LoggerModule,
+    PrismaModule,
+    RedisModule,
+    AuthModule,
+    RateLimitModule,
+    MetricsModule,
+    ModulePortsModule,
+  ],
   controllers: [HealthController, DevLoginController],
   providers: [
     { provide: APP_GUARD, useExisting: AuthGuard },

@@ -16,6 +16,7 @@ import { RequestContext } from '../context/request-context';
 import { createEngineDatabase } from '../../modules/shared/database/engine-database';
 import { isPostgresUrl } from '../../modules/shared/database/database-url';
 import { AppLogger } from '../logger/app-logger';
+import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
 import { REDIS } from '../redis/redis.module';
 import { RateLimitingService } from '../rate-limit/rate-limiting.service';
@@ -71,6 +72,7 @@ export class StandaloneModulePorts {
     private readonly clock: Clock,
     @Inject(REDIS) private readonly redis: Redis | null,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   host(): HostPorts {
@@ -82,6 +84,7 @@ export class StandaloneModulePorts {
       redis: this.redis,
       redisKeyPrefix: this.config.REDIS_KEY_PREFIX,
       clock: this.clock,
+      metrics: this.metrics,
     };
   }
 

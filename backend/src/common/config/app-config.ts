@@ -46,6 +46,8 @@ const schema = z
     FEATURE_FLAG_CACHE_MS: intFrom(0, 3_600_000).default(5000),
     TRUST_PROXY_HOPS: intFrom(0, 32).default(0),
     SHUTDOWN_TIMEOUT_MS: intFrom(0, 600_000).default(10_000),
+    /** Bearer token for GET /metrics in production (unset: /metrics answers 404 there). */
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && (!env.JWT_SECRET || env.JWT_SECRET === DEV_JWT_SECRET)) {

@@ -7,6 +7,7 @@ import { databaseFailure } from '../../modules/shared/errors/database-failure';
 import { isPostgresUrl } from '../../modules/shared/database/database-url';
 import { RequestContext } from '../context/request-context';
 import { AppLogger } from '../logger/app-logger';
+import { MetricsService } from '../metrics/metrics.service';
 import { AppException } from '../../modules/shared/errors/app-exception';
 import { errorBody } from './error-body';
 import { ErrorCode } from '../../modules/shared/errors/error-code';
@@ -41,7 +42,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   private readonly dialect: 'sqlite' | 'postgres';
 
-  constructor(logger: AppLogger, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    logger: AppLogger,
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly metrics: MetricsService,
+  ) {
     this.logger = logger.forContext('ExceptionFilter');
     this.dialect = isPostgresUrl(config.DATABASE_URL) ? 'postgres' : 'sqlite';
   }
@@ -72,6 +77,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
         ip: req.ip,
       });
     } else if (mapped.code === ErrorCode.RateLimited) {
+      const violated = (mapped.details as { violatedPolicies?: { policy: string }[] } | undefined)
+        ?.violatedPolicies;
+      for (const { policy } of violated ?? [{ policy: 'unknown' }]) this.metrics.rateLimited.inc({ policy });
       this.logger.security('rate_limit.exceeded', {
         method: req.method,
         path: req.path,

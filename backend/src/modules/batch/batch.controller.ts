@@ -11,6 +11,8 @@ import {
   listBatchesQuerySchema,
   type ListItemsQuery,
   listItemsQuerySchema,
+  type ExportItemsQuery,
+  exportItemsQuerySchema,
 } from './dto/batch-query.dto';
 import { createBatchSchema, type RetryBody, retryBatchSchema } from './dto/create-batch.schema';
 
@@ -66,6 +68,28 @@ export class BatchController {
     @ZodQuery(listItemsQuerySchema) query: ListItemsQuery,
   ) {
     return this.batches.listItems(user, id, query);
+  }
+
+  @Get(':id/items/export')
+  @ApiQueryFrom(exportItemsQuerySchema)
+  @ApiOperation({
+    summary:
+      'Download the items as CSV (seq,status,attempts,error,payload,result; JSON cells) or NDJSON, streamed (404 NOT_FOUND, 429 RATE_LIMITED on the EXPORT quota)',
+  })
+  async export(
+    @CurrentUser() user: ModuleUser,
+    @Param('id') id: string,
+    @ZodQuery(exportItemsQuerySchema) query: ExportItemsQuery,
+    @Res() res: Response,
+  ): Promise<void> {
+    const { headers, write } = await this.batches.exportItems(user, id, query);
+    res.status(200);
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    try {
+      await write(res);
+    } finally {
+      res.end();
+    }
   }
 
   @Post(':id/cancel')

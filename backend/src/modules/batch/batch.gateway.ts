@@ -11,7 +11,7 @@ import {
 import type { Namespace, Socket } from 'socket.io';
 import { ErrorCode } from '../shared/errors/error-code';
 import { ModuleLogger } from '../shared/module-logger';
-import { AUTH_PORT, type AuthPort, type ModuleUser } from '../shared/ports';
+import { AUTH_PORT, type AuthPort, METRICS_PORT, type MetricsPort, type ModuleUser } from '../shared/ports';
 import { BatchSubscriptions } from './batch-subscriptions.service';
 import type { HostProgressEvent, ServerToClientEvents, SubscribeAck } from './batch-socket.events';
 
@@ -41,6 +41,7 @@ export class BatchGateway implements OnGatewayInit, OnGatewayConnection {
   constructor(
     @Inject(AUTH_PORT) private readonly auth: AuthPort,
     private readonly subscriptions: BatchSubscriptions,
+    @Inject(METRICS_PORT) private readonly metrics: MetricsPort,
     logger: ModuleLogger,
   ) {
     this.logger = logger.forContext(BatchGateway.name);
@@ -70,6 +71,8 @@ export class BatchGateway implements OnGatewayInit, OnGatewayConnection {
     const { user } = socket.data;
     if (!user) return;
     void socket.join(userRoom(user.userId));
+    this.metrics.increment('batch_socket_connections', {});
+    socket.once('disconnect', () => this.metrics.increment('batch_socket_connections', {}, -1));
     if (user.exp) {
       // The token's expiry ends the session.
       const timer = setTimeout(

@@ -478,6 +478,7 @@ export class BatchRepository implements OnApplicationShutdown {
         error: true,
         result: true,
         payload: true,
+        progress: true,
         updatedAt: true,
       },
     });

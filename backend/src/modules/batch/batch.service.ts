@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock } from '../shared/clock';
 import { decodeCursor, isSeqCursor, isTimeCursor, Page, toPage } from '../shared/cursor';
@@ -22,10 +23,15 @@ import { BatchRepository, RESUMED_STATUS } from './batch.repository';
 import { BatchRecord, BatchView, ItemView, toBatchView } from './batch.types';
 import { ListBatchesQuery, ListItemsQuery } from './dto/batch-query.dto';
 import type { RetryBody } from './dto/create-batch.schema';
+import type { ExportItemsQuery } from './dto/batch-query.dto';
+import { streamRows } from './item-export';
 import { IdempotencyService } from './idempotency.service';
 
 /** Rolls a retry's transaction back when no item matched. */
 class NothingToRetry extends Error {}
+
+/** Items per page of an export (memory stays at one page). */
+const EXPORT_PAGE = 1000;
 
 /** Items per insert statement: keeps each write transaction short while a batch is stored. */
 const INSERT_SLICE = 500;
@@ -119,9 +125,44 @@ export class BatchService {
     return toPage(
       rows,
       limit,
-      (i) => ({ ...i, result: i.result ?? null, updatedAt: i.updatedAt.toISOString() }),
+      (i) => ({ ...i, result: i.result ?? null, stage: null, updatedAt: i.updatedAt.toISOString() }),
       (i) => ({ seq: i.seq }),
     );
+  }
+
+  /**
+   * Streams the batch's items (all, or one status) as CSV or NDJSON to `out`, a page of
+   * 1,000 at a time with backpressure, after the visibility check and the EXPORT quota.
+   * Returns the headers to send first, and the writer.
+   */
+  async exportItems(
+    user: ModuleUser,
+    id: string,
+    query: ExportItemsQuery,
+  ): Promise<{ headers: Record<string, string>; write: (out: Writable) => Promise<number> }> {
+    const batch = await this.findVisible(user, id);
+    const rateLimitHeaders = await enforceRateLimit(this.limiter, this.logger, `user:${user.userId}`, [
+      { policy: 'EXPORT', cost: 1 },
+    ]);
+    const suffix = query.status ? `-${query.status}` : '';
+    return {
+      headers: {
+        ...rateLimitHeaders,
+        'Content-Type':
+          query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+        'Content-Disposition': `attachment; filename="batch-${batch.id}-items${suffix}.${query.format}"`,
+        'Cache-Control': 'no-store',
+      },
+      write: (out) =>
+        streamRows(
+          out,
+          (afterSeq) =>
+            this.repository
+              .listItems({ batchId: batch.id, status: query.status, limit: EXPORT_PAGE - 1, afterSeq })
+              .then((rows) => rows.map((r) => ({ ...r, seq: Number(r.seq) }))),
+          query.format,
+        ),
+    };
   }
 
   /** Queued items become cancelled at once; a chunk in flight finishes and is counted. */

@@ -49,6 +49,10 @@ export interface ItemView {
   error: string | null;
   result: unknown;
   payload: unknown;
+  /** The last stage an operation reported inside the item (null: none reported). */
+  stage: string | null;
+  /** 0-100: the last progress reported inside the item (100 once settled). */
+  progress: number;
   updatedAt: string;
 }
 

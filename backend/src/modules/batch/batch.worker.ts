@@ -4,9 +4,15 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { Clock } from '../shared/clock';
 import { isDatabaseFailure } from '../shared/errors/database-failure';
 import { ModuleLogger } from '../shared/module-logger';
-import { REQUEST_CONTEXT_PORT, type RequestContextPort } from '../shared/ports';
+import {
+  METRICS_PORT,
+  type MetricsPort,
+  REQUEST_CONTEXT_PORT,
+  type RequestContextPort,
+} from '../shared/ports';
 import { BATCH_SETTINGS, type BatchSettings } from './batch.options';
 import { cancelsRemaining, itemNext } from './batch-lifecycle';
+import { ItemStatus } from './batch-status';
 import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
 import { BatchRepository, ClaimedRow, Db, OutcomeRow } from './batch.repository';
 import { BatchRecord } from './batch.types';
@@ -46,6 +52,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly clock: Clock,
     @Inject(BATCH_SETTINGS) private readonly settings: BatchSettings,
     @Inject(REQUEST_CONTEXT_PORT) private readonly context: RequestContextPort,
+    @Inject(METRICS_PORT) private readonly metrics: MetricsPort,
     logger: ModuleLogger,
   ) {
     this.logger = logger.forContext(BatchWorker.name);
@@ -149,11 +156,13 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
             }),
           )
         : await this.runOutside(handler, claim);
-      this.logger.performance('batch.chunk', this.clock.now() - startedAt, {
+      const durationMs = this.clock.now() - startedAt;
+      this.logger.performance('batch.chunk', durationMs, {
         batchId: batch.id,
         items: claim.items.length,
         written: recorded.written,
       });
+      this.countChunk(batch.operation, durationMs, recorded);
       this.emit(BatchEvent.Progress, recorded.batch);
       if (recorded.finished) {
         this.logger.business('batch.finished', { batchId: batch.id, status: recorded.finished.status });
@@ -167,6 +176,34 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     } finally {
       clearInterval(heartbeat);
     }
+  }
+
+  private countChunk(
+    operation: string,
+    durationMs: number,
+    recorded: {
+      written: number;
+      attempted: number;
+      settled: Record<'success' | 'failed' | 'retried', number>;
+    },
+  ): void {
+    this.metrics.observe('batch_chunk_duration_seconds', { operation }, durationMs / 1000);
+    // When the lease was lost no outcome of the chunk was written: count those, not the settled ones.
+    if (recorded.written < recorded.attempted) {
+      this.metrics.increment(
+        'batch_lease_lost_items_total',
+        { operation },
+        recorded.attempted - recorded.written,
+      );
+      return;
+    }
+    for (const outcome of ['success', 'failed', 'retried'] as const)
+      if (recorded.settled[outcome] > 0)
+        this.metrics.increment(
+          'batch_items_settled_total',
+          { operation, outcome },
+          recorded.settled[outcome],
+        );
   }
 
   private async runOutside(handler: BatchOperationHandler | undefined, claim: Claim) {
@@ -258,6 +295,11 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       id: item.id,
       ...itemNext(outcomes[index], item.attempts, rules),
     }));
+    const settled = {
+      success: rows.filter((r) => r.status === ItemStatus.Success).length,
+      failed: rows.filter((r) => r.status === ItemStatus.Failed).length,
+      retried: rows.filter((r) => r.status === ItemStatus.Queued).length,
+    };
     const { failedForGood, written, ...recorded } = await this.repository.recordOutcomes(
       tx,
       claim.batch.id,
@@ -274,7 +316,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (cancelsRemaining(failedForGood, allowFailures))
       batch = await this.repository.cancelRemaining(tx, batch.id, now);
     const finished = await this.repository.finishIfSettled(tx, batch.id, now);
-    return { batch: finished ?? batch, finished, written };
+    return { batch: finished ?? batch, finished, written, attempted: rows.length, settled };
   }
 
   private emit(

@@ -5,6 +5,8 @@ import { Clock } from '../shared/clock';
 import { AppException } from '../shared/errors/app-exception';
 import { ModuleLogger } from '../shared/module-logger';
 import {
+  METRICS_PORT,
+  type MetricsPort,
   type ModuleUser,
   REDIS_CONNECTION,
   REQUEST_CONTEXT_PORT,
@@ -68,6 +70,7 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
     @Inject(REQUEST_CONTEXT_PORT) private readonly context: RequestContextPort,
     logger: ModuleLogger,
     @Inject(REDIS_CONNECTION) private readonly redis: Redis | null,
+    @Inject(METRICS_PORT) private readonly metrics: MetricsPort,
   ) {
     this.logger = logger.forContext(FeatureFlagsService.name);
   }
@@ -101,7 +104,9 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
         errorCode: 'FLAG_NOT_FOUND',
       });
     }
-    return evaluateFlag(rule, userId);
+    const evaluation = evaluateFlag(rule, userId);
+    this.metrics.increment('feature_flag_evaluations_total', { flag: name, reason: evaluation.reason });
+    return evaluation;
   }
 
   async isEnabled(name: string, userId: string): Promise<boolean> {

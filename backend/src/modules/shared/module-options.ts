@@ -7,6 +7,9 @@ import {
   type AuthPort,
   LOGGER_PORT,
   type LoggerPort,
+  METRICS_PORT,
+  type MetricsPort,
+  NO_METRICS,
   PRISMA_CLIENT,
   REDIS_CONNECTION,
   REQUEST_CONTEXT_PORT,
@@ -26,6 +29,8 @@ export interface HostPorts {
   redisKeyPrefix?: string;
   /** The source of "now" (tests move it). */
   clock?: Clock;
+  /** Where the modules report their counters (optional). */
+  metrics?: MetricsPort;
 }
 
 /** `forRootAsync` options: a factory with its injected dependencies, as Nest modules usually take them. */
@@ -54,6 +59,7 @@ export function hostPortProviders(token: symbol): Provider[] {
     from(AUTH_PORT, (o) => o.auth),
     from(REDIS_CONNECTION, (o) => o.redis ?? null),
     from(Clock, (o) => o.clock ?? new SystemClock()),
+    from(METRICS_PORT, (o) => o.metrics ?? NO_METRICS),
     from(ModuleLogger, (o) => new ModuleLogger(o.logger)),
   ];
 }

@@ -87,6 +87,26 @@ export interface EngineDatabase {
   close?(): Promise<void>;
 }
 
+/** The modules' metric names, with their labels (low cardinality: never a batch or user id). */
+export interface ModuleMetrics {
+  /** Items whose outcome a chunk recorded. */
+  batch_items_settled_total: { operation: string; outcome: 'success' | 'failed' | 'retried' };
+  /** Seconds from claim to recorded outcome of a chunk. */
+  batch_chunk_duration_seconds: { operation: string };
+  /** Outcomes not written because the chunk's lease had passed to another worker. */
+  batch_lease_lost_items_total: { operation: string };
+  /** Flag evaluations. */
+  feature_flag_evaluations_total: { flag: string; reason: string };
+  /** Sockets open on the /batches namespace of this process. */
+  batch_socket_connections: Record<string, never>;
+}
+
+/** Optional: where the modules report what they count (e.g. prom-client in the host). */
+export interface MetricsPort {
+  increment<K extends keyof ModuleMetrics>(name: K, labels: ModuleMetrics[K], value?: number): void;
+  observe<K extends keyof ModuleMetrics>(name: K, labels: ModuleMetrics[K], value: number): void;
+}
+
 export const LOGGER_PORT = Symbol('LOGGER_PORT');
 export const REQUEST_CONTEXT_PORT = Symbol('REQUEST_CONTEXT_PORT');
 export const AUTH_PORT = Symbol('AUTH_PORT');
@@ -96,3 +116,7 @@ export const ENGINE_DATABASE = Symbol('ENGINE_DATABASE');
 export const PRISMA_CLIENT = Symbol('PRISMA_CLIENT');
 /** An ioredis connection, or null: shared flag invalidation and event fan-out. */
 export const REDIS_CONNECTION = Symbol('REDIS_CONNECTION');
+export const METRICS_PORT = Symbol('METRICS_PORT');
+
+/** What a module uses when the host gave no metrics port. */
+export const NO_METRICS: MetricsPort = { increment: () => undefined, observe: () => undefined };

@@ -20,3 +20,10 @@ export const listItemsQuerySchema = z.strictObject({
 });
 
 export type ListItemsQuery = z.infer<typeof listItemsQuerySchema>;
+
+export const exportItemsQuerySchema = z.strictObject({
+  format: z.enum(['csv', 'ndjson'], { error: 'format must be csv or ndjson' }).default('csv'),
+  status: statusOf(ItemStatus),
+});
+
+export type ExportItemsQuery = z.infer<typeof exportItemsQuerySchema>;

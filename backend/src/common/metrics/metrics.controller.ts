@@ -1,0 +1,43 @@
+import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import type { Response } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import { AppException } from '../../modules/shared/errors/app-exception';
+import { ErrorCode } from '../../modules/shared/errors/error-code';
+import { Public } from '../auth/auth.decorators';
+import { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { MetricsService } from './metrics.service';
+
+@ApiTags('operations')
+@Controller('metrics')
+export class MetricsController {
+  constructor(
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get()
+  @Public()
+  @SkipThrottle()
+  @ApiOperation({
+    summary:
+      'Prometheus metrics. Open in development; in production only with Authorization: Bearer <METRICS_TOKEN> (404 when METRICS_TOKEN is unset)',
+  })
+  async scrape(
+    @Headers('authorization') authorization: string | undefined,
+    @Res() res: Response,
+  ): Promise<void> {
+    if (this.config.NODE_ENV === 'production') {
+      const token = this.config.METRICS_TOKEN;
+      if (!token) throw AppException.notFound('Route');
+      const given = Buffer.from(authorization?.replace(/^Bearer /, '') ?? '');
+      const expected = Buffer.from(token);
+      if (given.length !== expected.length || !timingSafeEqual(given, expected))
+        throw new AppException(ErrorCode.Unauthenticated, 'A valid metrics token is required');
+    }
+    res.setHeader('Content-Type', this.metrics.registry.contentType);
+    res.send(await this.metrics.registry.metrics());
+  }
+}

@@ -1,0 +1,125 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MetricsPort, ModuleMetrics } from '../../modules/shared/ports';
+import { PrismaService } from '../prisma/prisma.service';
+import { REDIS } from '../redis/redis.module';
+
+type Metric = Counter<string> | Histogram<string> | Gauge<string>;
+
+/**
+ * The standalone service's Prometheus registry (prom-client): Node's default metrics
+ * (event-loop lag among them), what the modules report through their MetricsPort, HTTP
+ * durations, 429s by policy, and gauges read from the database at scrape time. Labels
+ * are low-cardinality only: never a batch or user id.
+ */
+@Injectable()
+export class MetricsService implements MetricsPort {
+  readonly registry = new Registry();
+  private readonly moduleMetrics: Record<keyof ModuleMetrics, Metric>;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly rateLimited: Counter<'policy'>;
+
+  constructor(prisma: PrismaService, @Optional() @Inject(REDIS) redis: Redis | null) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.moduleMetrics = {
+      batch_items_settled_total: new Counter({
+        name: 'batch_items_settled_total',
+        help: 'Item outcomes recorded, by operation and outcome (success, failed for good, retried later)',
+        labelNames: ['operation', 'outcome'],
+        registers,
+      }),
+      batch_chunk_duration_seconds: new Histogram({
+        name: 'batch_chunk_duration_seconds',
+        help: 'Time from claiming a chunk to recording its outcomes',
+        labelNames: ['operation'],
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers,
+      }),
+      batch_lease_lost_items_total: new Counter({
+        name: 'batch_lease_lost_items_total',
+        help: 'Outcomes not written because the chunk lease had expired and passed to another worker',
+        labelNames: ['operation'],
+        registers,
+      }),
+      feature_flag_evaluations_total: new Counter({
+        name: 'feature_flag_evaluations_total',
+        help: 'Flag evaluations by flag and reason',
+        labelNames: ['flag', 'reason'],
+        registers,
+      }),
+      batch_socket_connections: new Gauge({
+        name: 'batch_socket_connections',
+        help: 'Open sockets on the /batches namespace of this process',
+        registers,
+      }),
+    };
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: 'rate_limit_refusals_total',
+      help: '429 answers by the policy that refused',
+      labelNames: ['policy'],
+      registers,
+    });
+    const items = new Gauge({
+      name: 'batch_items',
+      help: 'Items of unfinished batches by status (queued includes waiting for retry; waiting_for_limit: held by an operation limit)',
+      labelNames: ['status'],
+      registers,
+      collect: async () => {
+        const [row] = await prisma.$queryRawUnsafe<{ remaining: unknown; inFlight: unknown }[]>(
+          `SELECT COALESCE(SUM(b."itemCount" - b."processedCount" - b."cancelledCount"), 0) AS "remaining",
+                  (SELECT COUNT(*) FROM "BatchJobItem" i JOIN "BatchOperation" a ON a."id" = i."batchId"
+                    WHERE a."status" IN ('pending', 'processing', 'paused') AND i."status" = 'processing') AS "inFlight"
+           FROM "BatchOperation" b WHERE b."status" IN ('pending', 'processing', 'paused')`,
+        );
+        const inFlight = Number(row?.inFlight ?? 0);
+        items.set({ status: 'queued' }, Number(row?.remaining ?? 0) - inFlight);
+        items.set({ status: 'processing' }, inFlight);
+        items.set({ status: 'waiting_for_limit' }, 0);
+      },
+    });
+    const active = new Gauge({
+      name: 'batch_active_batches',
+      help: 'Batches not finished, by status',
+      labelNames: ['status'],
+      registers,
+      collect: async () => {
+        const rows = await prisma.$queryRawUnsafe<{ status: string; n: unknown }[]>(
+          `SELECT "status", COUNT(*) AS "n" FROM "BatchOperation"
+           WHERE "status" IN ('pending', 'processing', 'paused') GROUP BY "status"`,
+        );
+        active.reset();
+        for (const status of ['pending', 'processing', 'paused'])
+          active.set({ status }, Number(rows.find((r) => r.status === status)?.n ?? 0));
+      },
+    });
+    if (redis)
+      new Gauge({
+        name: 'redis_up',
+        help: '1 while the shared Redis connection is ready, 0 while it is down',
+        registers,
+        collect() {
+          this.set(redis.status === 'ready' ? 1 : 0);
+        },
+      });
+  }
+
+  increment<K extends keyof ModuleMetrics>(name: K, labels: ModuleMetrics[K], value = 1): void {
+    const metric = this.moduleMetrics[name];
+    if (metric instanceof Counter || metric instanceof Gauge)
+      metric.inc(labels as Record<string, string>, value);
+  }
+
+  observe<K extends keyof ModuleMetrics>(name: K, labels: ModuleMetrics[K], value: number): void {
+    const metric = this.moduleMetrics[name];
+    if (metric instanceof Histogram) metric.observe(labels as Record<string, string>, value);
+  }
+}

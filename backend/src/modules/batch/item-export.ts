@@ -1,0 +1,56 @@
+import type { Writable } from 'node:stream';
+import { once } from 'node:events';
+
+export type ExportFormat = 'csv' | 'ndjson';
+
+export interface ExportRow {
+  seq: number;
+  status: string;
+  attempts: number;
+  error: string | null;
+  payload: unknown;
+  result: unknown;
+}
+
+export const CSV_HEADER = 'seq,status,attempts,error,payload,result\n';
+
+/** A CSV cell: quoted when it holds a comma, quote or line break; a text that a spreadsheet would run as a formula gets a leading apostrophe. */
+function csvCell(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+const json = (value: unknown) => (value === null || value === undefined ? '' : JSON.stringify(value));
+
+/** One line of the export: CSV columns `seq,status,attempts,error,payload,result` (JSON cells), or one NDJSON object. */
+export function exportLine(row: ExportRow, format: ExportFormat): string {
+  if (format === 'ndjson') {
+    const { seq, status, attempts, error, payload, result } = row;
+    return `${JSON.stringify({ seq, status, attempts, error, payload, result: result ?? null })}\n`;
+  }
+  const error = row.error === null ? '' : csvCell(row.error);
+  return `${row.seq},${row.status},${row.attempts},${error},${csvCell(json(row.payload))},${csvCell(json(row.result))}\n`;
+}
+
+/**
+ * Streams pages of rows to `out` with backpressure: memory stays at one page whatever the
+ * batch size. Stops early when the client goes away.
+ */
+export async function streamRows(
+  out: Writable,
+  nextPage: (afterSeq: number) => Promise<ExportRow[]>,
+  format: ExportFormat,
+): Promise<number> {
+  let written = 0;
+  let afterSeq = -1;
+  if (format === 'csv') out.write(CSV_HEADER);
+  for (;;) {
+    const page = await nextPage(afterSeq);
+    if (page.length === 0 || out.destroyed) break;
+    const chunk = page.map((row) => exportLine(row, format)).join('');
+    if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    written += page.length;
+    afterSeq = page[page.length - 1].seq;
+  }
+  return written;
+}
