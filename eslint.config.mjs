@@ -53,6 +53,7 @@ export default tseslint.config(
         setTimeout: 'readonly',
         CSS: 'readonly',
         atob: 'readonly',
+        URL: 'readonly',
       },
     },
   },

@@ -91,4 +91,70 @@ describe('Web page in headless Chromium (e2e)', () => {
     expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
     expect(await page.locator('img').count()).toBe(0);
   });
+
+  const signInWith = async (userId: string) => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(sut.baseUrl + '/');
+    await page.evaluate((t) => localStorage.setItem('batchToken', t), sut.tokenFor(userId));
+    await page.reload();
+    return { page, errors };
+  };
+
+  it('keeps the final state after “Retry failed”, even when the live completion beats the HTTP reply', async () => {
+    const token = sut.tokenFor('retry-user');
+    const created = await sut
+      .http()
+      .post('/batches')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ operation: 'diagnostics.echo', items: [{ failPermanently: true }, { n: 1 }, { n: 2 }] })
+      .expect(202);
+    const id = created.body.id as string;
+    const { page, errors } = await signInWith('retry-user');
+    const li = page.locator(`li[data-id="${id}"]`);
+    await li.locator('.status', { hasText: /^completed_with_errors$/ }).waitFor();
+    await li.getByRole('button', { name: `Retry failed of batch ${id}` }).click();
+    await page.waitForTimeout(1500);
+    expect(await li.locator('.status').textContent()).toBe('completed_with_errors');
+    expect(await li.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
+    // Only what the status allows is enabled, and each button names its batch.
+    expect(await li.getByRole('button', { name: `Pause of batch ${id}` }).isDisabled()).toBe(true);
+    expect(await li.getByRole('button', { name: `Cancel of batch ${id}` }).isDisabled()).toBe(true);
+    expect(await li.getByRole('button', { name: `Retry failed of batch ${id}` }).isEnabled()).toBe(true);
+    await li.getByRole('button', { name: `Show failed items of batch ${id}` }).click();
+    await li.locator('.failed li').first().waitFor();
+    expect(await li.locator('.failed li').first().textContent()).toMatch(/^Item 0: /);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows nothing of the previous user after signing in as another one, and a 409 next to its batch', async () => {
+    const token = sut.tokenFor('first-user');
+    const created = await sut
+      .http()
+      .post('/batches')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ operation: 'diagnostics.echo', items: [{ n: 1 }] })
+      .expect(202);
+    const { page, errors } = await signInWith('first-user');
+    const li = page.locator(`li[data-id="${created.body.id as string}"]`);
+    await li.locator('.status', { hasText: /^completed$/ }).waitFor();
+    // A 409 from the server (the page thought the batch could still be cancelled) lands next to the batch.
+    await page.evaluate(() =>
+      document
+        .querySelectorAll('button[data-action="cancel"]')
+        .forEach((b) => ((b as HTMLButtonElement).disabled = false)),
+    );
+    await li.locator('button[data-action="cancel"]').click();
+    await li.locator('.batch-error', { hasText: /INVALID_STATE/ }).waitFor();
+    expect(await page.locator('#submit-result').textContent()).toBe('');
+    await page.getByLabel('Development login: user id').fill('second-user');
+    await page.getByRole('button', { name: 'Dev login' }).click();
+    await page.getByText('Signed in as second-user').waitFor();
+    await page.getByText('BATCH_OPERATIONS is on for you').waitFor();
+    expect(await page.locator('#batches li').count()).toBe(0);
+    expect(errors).toEqual([]);
+    const icon = await page.request.get(sut.baseUrl + '/favicon.ico');
+    expect(icon.status()).toBe(200);
+  });
 });

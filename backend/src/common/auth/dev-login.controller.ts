@@ -34,7 +34,7 @@ export class DevLoginController {
   @Public()
   @ApiOperation({ summary: 'What the web page may offer (dev login outside production)' })
   appConfig() {
-    return { devLogin: this.devLoginAllowed() };
+    return { devLogin: this.devLoginAllowed(), maxBatchItems: this.config.MAX_BATCH_ITEMS };
   }
 
   @Post('auth/dev-login')
