@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import serveStatic from 'serve-static';
 import { AppModule, AppOverrides } from './app.module';
@@ -10,6 +10,7 @@ import { correlationMiddleware, reenterContextMiddleware } from './common/contex
 import { AppLogger } from './common/logger/app-logger';
 import { httpMetricsMiddleware } from './common/metrics/http-metrics.middleware';
 import { MetricsService } from './common/metrics/metrics.service';
+import { buildOpenApiDocument } from './common/openapi/openapi-document';
 import { BACKEND_DIR } from './common/prisma/database-url';
 import { RedisIoAdapter } from './common/redis/redis-io.adapter';
 
@@ -44,15 +45,7 @@ export async function createApp(
   app.useBodyParser('json', { limit: config.MAX_BODY_BYTES });
   app.use(reenterContextMiddleware);
   app.use(staticPage(path.join(BACKEND_DIR, 'public')));
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Batch operations API')
-      .setDescription('Durable batch processing, feature flags and live progress. Contract v2.')
-      .setVersion('1.0')
-      .addBearerAuth()
-      .build(),
-  );
+  const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document);
   if (config.REDIS_URL)
     app.useWebSocketAdapter(new RedisIoAdapter(app, config.REDIS_URL, config.REDIS_KEY_PREFIX));

@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { AppException } from '../../modules/shared/errors/app-exception';
+import { ErrorCode } from '../../modules/shared/errors/error-code';
+import { ApiErrors, ApiOk } from '../../modules/shared/openapi';
+import { ApiBodyFrom } from '../../modules/shared/zod-params';
 import { AppLogger } from '../logger/app-logger';
 import { UseThrottlers } from '../rate-limit/rate-limit.decorator';
 import { ADMIN_ROLE } from './auth-user';
@@ -33,6 +36,8 @@ export class DevLoginController {
   @Get('app-config')
   @Public()
   @ApiOperation({ summary: 'What the web page may offer (dev login outside production)' })
+  @ApiOk(200, z.object({ devLogin: z.boolean(), maxBatchItems: z.number().int() }), 'The page settings')
+  @ApiErrors()
   appConfig() {
     return { devLogin: this.devLoginAllowed(), maxBatchItems: this.config.MAX_BATCH_ITEMS };
   }
@@ -42,6 +47,9 @@ export class DevLoginController {
   @UseThrottlers('auth')
   @Throttle({ auth: { limit: 30, ttl: 60_000 } })
   @ApiOperation({ summary: 'Development only: a token for any user id (404 in production)' })
+  @ApiBodyFrom(devLoginSchema)
+  @ApiOk(201, z.object({ token: z.string() }), 'A 12-hour token')
+  @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound)
   login(@Body() body: unknown) {
     if (!this.devLoginAllowed()) throw new NotFoundException();
     const parsed = devLoginSchema.safeParse(body);

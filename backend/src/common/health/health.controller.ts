@@ -1,11 +1,19 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { ApiOk } from '../../modules/shared/openapi';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { Response } from 'express';
 import type Redis from 'ioredis';
 import { Public } from '../auth/auth.decorators';
 import { PrismaService } from '../prisma/prisma.service';
 import { REDIS } from '../redis/redis.module';
+
+const healthSchema = z.object({
+  status: z.enum(['ok', 'degraded']),
+  db: z.enum(['ok', 'down']),
+  redis: z.enum(['ok', 'down']).optional(),
+});
 
 export interface Health {
   status: 'ok' | 'degraded';
@@ -28,6 +36,9 @@ export class HealthController {
     summary:
       'Database and Redis status: 200 ok, 200 degraded when Redis is down (the service keeps serving), 503 when the database is down',
   })
+  @ApiOk(200, healthSchema, 'Serving: ok, or degraded while Redis is down')
+  @ApiOk(503, healthSchema, 'The database is down (header Retry-After)')
+  @ApiResponse({ status: 429, description: 'Never: /health is not throttled' })
   async check(@Res({ passthrough: true }) res: Response): Promise<Health> {
     const db = (await this.prisma.ping()) ? 'ok' : 'down';
     const redis = this.redis ? (this.redis.status === 'ready' ? 'ok' : 'down') : undefined;

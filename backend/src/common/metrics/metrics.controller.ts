@@ -1,5 +1,6 @@
 import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../../modules/shared/openapi';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
@@ -25,6 +26,9 @@ export class MetricsController {
     summary:
       'Prometheus metrics. Open in development; in production only with Authorization: Bearer <METRICS_TOKEN> (404 when METRICS_TOKEN is unset)',
   })
+  @ApiProduces('text/plain')
+  @ApiResponse({ status: 200, description: 'Prometheus text format', schema: { type: 'string' } })
+  @ApiErrors(ErrorCode.Unauthenticated, ErrorCode.NotFound)
   async scrape(
     @Headers('authorization') authorization: string | undefined,
     @Res() res: Response,

@@ -1,5 +1,8 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ErrorCode } from '../shared/errors/error-code';
+import { ApiErrors, ApiOk, pageOf } from '../shared/openapi';
+import { batchViewSchema, itemViewSchema } from './batch.types';
 import type { Response } from 'express';
 import { CurrentUser, ModuleAuthGuard } from '../shared/module-auth';
 import type { ModuleUser } from '../shared/ports';
@@ -18,8 +21,7 @@ import { createBatchSchema, type RetryBody, retryBatchSchema } from './dto/creat
 
 @ApiTags('batches')
 @ApiBearerAuth()
-@ApiResponse({ status: 401, description: 'UNAUTHENTICATED' })
-@ApiResponse({ status: 403, description: 'FEATURE_DISABLED (flag BATCH_OPERATIONS off for the caller)' })
+@ApiErrors(ErrorCode.Unauthenticated, ErrorCode.FeatureDisabled)
 @RequireFeature('BATCH_OPERATIONS')
 @UseGuards(ModuleAuthGuard, RequireFeatureGuard)
 @Controller('batches')
@@ -31,8 +33,22 @@ export class BatchController {
     summary:
       'Submit a batch (202). Errors: 400 VALIDATION_FAILED/UNKNOWN_OPERATION, 409 IDEMPOTENCY_IN_PROGRESS, 413 BATCH_TOO_LARGE/PAYLOAD_TOO_LARGE, 422 IDEMPOTENCY_KEY_REUSED, 429 RATE_LIMITED',
   })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: '1…255 characters; the same key and body within 24 h replay the first answer',
+  })
   @ApiBodyFrom(createBatchSchema)
+  @ApiOk(202, batchViewSchema, 'Accepted: the stored batch (header Location: /batches/<id>)')
+  @ApiOk(200, batchViewSchema, 'Idempotent replay of the first answer (header Idempotent-Replayed: true)')
+  @ApiErrors(
+    ErrorCode.ValidationFailed,
+    ErrorCode.UnknownOperation,
+    ErrorCode.IdempotencyInProgress,
+    ErrorCode.IdempotencyKeyReused,
+    ErrorCode.BatchTooLarge,
+    ErrorCode.PayloadTooLarge,
+  )
   async create(
     @CurrentUser() user: ModuleUser,
     @Body() body: unknown,
@@ -49,11 +65,15 @@ export class BatchController {
   @Get()
   @ApiOperation({ summary: 'Your batches, newest first (admins may filter by userId)' })
   @ApiQueryFrom(listBatchesQuerySchema)
+  @ApiOk(200, pageOf(batchViewSchema), 'The page, newest first')
+  @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.Forbidden)
   list(@CurrentUser() user: ModuleUser, @ZodQuery(listBatchesQuerySchema) query: ListBatchesQuery) {
     return this.batches.list(user, query);
   }
 
   @Get(':id')
+  @ApiOk(200, batchViewSchema, 'The batch')
+  @ApiErrors(ErrorCode.NotFound)
   @ApiOperation({ summary: 'One batch (404 NOT_FOUND if not yours)' })
   get(@CurrentUser() user: ModuleUser, @Param('id') id: string) {
     return this.batches.get(user, id);
@@ -62,6 +82,8 @@ export class BatchController {
   @Get(':id/items')
   @ApiOperation({ summary: 'Items of a batch by position' })
   @ApiQueryFrom(listItemsQuerySchema)
+  @ApiOk(200, pageOf(itemViewSchema), 'The page, by seq')
+  @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound)
   items(
     @CurrentUser() user: ModuleUser,
     @Param('id') id: string,
@@ -72,6 +94,9 @@ export class BatchController {
 
   @Get(':id/items/export')
   @ApiQueryFrom(exportItemsQuerySchema)
+  @ApiProduces('text/csv', 'application/x-ndjson')
+  @ApiResponse({ status: 200, description: 'The items as an attachment', schema: { type: 'string' } })
+  @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound)
   @ApiOperation({
     summary:
       'Download the items as CSV (seq,status,attempts,error,payload,result; JSON cells) or NDJSON, streamed (404 NOT_FOUND, 429 RATE_LIMITED on the EXPORT quota)',
@@ -94,6 +119,8 @@ export class BatchController {
 
   @Post(':id/cancel')
   @HttpCode(202)
+  @ApiOk(202, batchViewSchema, 'The batch after the change')
+  @ApiErrors(ErrorCode.NotFound, ErrorCode.InvalidState)
   @ApiOperation({
     summary: 'Cancel queued items; the chunk in flight finishes (409 INVALID_STATE if finished)',
   })
@@ -103,6 +130,8 @@ export class BatchController {
 
   @Post(':id/pause')
   @HttpCode(202)
+  @ApiOk(202, batchViewSchema, 'The batch after the change')
+  @ApiErrors(ErrorCode.NotFound, ErrorCode.InvalidState)
   @ApiOperation({ summary: 'Pause (409 INVALID_STATE unless pending or processing)' })
   pause(@CurrentUser() user: ModuleUser, @Param('id') id: string) {
     return this.batches.pause(user, id);
@@ -110,6 +139,8 @@ export class BatchController {
 
   @Post(':id/resume')
   @HttpCode(202)
+  @ApiOk(202, batchViewSchema, 'The batch after the change')
+  @ApiErrors(ErrorCode.NotFound, ErrorCode.InvalidState)
   @ApiOperation({ summary: 'Resume a paused batch (409 INVALID_STATE otherwise)' })
   resume(@CurrentUser() user: ModuleUser, @Param('id') id: string) {
     return this.batches.resume(user, id);
@@ -117,6 +148,8 @@ export class BatchController {
 
   @Post(':id/retry')
   @HttpCode(202)
+  @ApiOk(202, batchViewSchema, 'The batch, processing again')
+  @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound, ErrorCode.InvalidState)
   @ApiBodyFrom(retryBatchSchema, false)
   @ApiOperation({ summary: 'Queue failed items again (409 INVALID_STATE if not finished or nothing failed)' })
   retry(

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { BatchStatus, ItemStatus } from './batch-status';
 import type { BatchOptions } from './batch-status';
 
 /** A batch row as the engine and the API see it (counts are exact at read time). */
@@ -21,40 +23,52 @@ export interface BatchRecord {
   finishedAt: Date | null;
 }
 
-/** The public representation (contract: Batch representation). */
-export interface BatchView {
-  id: string;
-  operation: string;
-  userId: string;
-  status: string;
-  itemCount: number;
-  processedCount: number;
-  succeededCount: number;
-  failedCount: number;
-  cancelledCount: number;
-  percentage: number;
-  options: BatchOptions;
-  metadata: unknown;
-  correlationId: string;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
+/** The public representation (contract: Batch representation); the type and the OpenAPI schema come from it. */
+export const batchViewSchema = z.object({
+  id: z.string(),
+  operation: z.string(),
+  userId: z.string(),
+  status: z.enum(BatchStatus),
+  itemCount: z.number().int(),
+  processedCount: z.number().int().describe('succeededCount + failedCount'),
+  succeededCount: z.number().int(),
+  failedCount: z.number().int(),
+  cancelledCount: z.number().int(),
+  percentage: z.number().int().min(0).max(100),
+  options: z.object({
+    chunkSize: z.number().int(),
+    maxAttempts: z.number().int(),
+    allowFailures: z.boolean(),
+  }),
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  correlationId: z.string(),
+  createdAt: z.string().describe('ISO-8601 UTC'),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
 
-export interface ItemView {
-  id: string;
-  seq: number;
+export type BatchView = Omit<z.infer<typeof batchViewSchema>, 'status' | 'metadata'> & {
   status: string;
-  attempts: number;
-  error: string | null;
-  result: unknown;
+  metadata: unknown;
+};
+
+export const itemViewSchema = z.object({
+  id: z.string(),
+  seq: z.number().int().describe('0-based position in the submitted array'),
+  status: z.enum(ItemStatus),
+  attempts: z.number().int(),
+  error: z.string().nullable(),
+  result: z.unknown(),
+  payload: z.record(z.string(), z.unknown()),
+  stage: z.string().nullable().describe('The last stage an operation reported inside the item (null: none)'),
+  progress: z.number().int().min(0).max(100),
+  updatedAt: z.string(),
+});
+
+export type ItemView = Omit<z.infer<typeof itemViewSchema>, 'status' | 'payload'> & {
+  status: string;
   payload: unknown;
-  /** The last stage an operation reported inside the item (null: none reported). */
-  stage: string | null;
-  /** 0-100: the last progress reported inside the item (100 once settled). */
-  progress: number;
-  updatedAt: string;
-}
+};
 
 /** Share of the batch that is done (processed or cancelled), 0-100, reaching 100 only when all items are. */
 export function percentageOf(

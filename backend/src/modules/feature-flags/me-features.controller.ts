@@ -1,5 +1,8 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ErrorCode } from '../shared/errors/error-code';
+import { ApiErrors, ApiOk } from '../shared/openapi';
+import { myFeaturesSchema } from './dto/flag.dto';
 import { CurrentUser, ModuleAuthGuard } from '../shared/module-auth';
 import type { ModuleUser } from '../shared/ports';
 import { FeatureFlagsService } from './feature-flags.service';
@@ -13,6 +16,8 @@ export class MeFeaturesController {
 
   @Get()
   @ApiOperation({ summary: 'Every flag evaluated for the caller' })
+  @ApiOk(200, myFeaturesSchema, 'Flag name → evaluation')
+  @ApiErrors(ErrorCode.Unauthenticated)
   features(@CurrentUser() user: ModuleUser) {
     return this.flags.evaluateAll(user.userId);
   }

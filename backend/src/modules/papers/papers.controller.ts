@@ -1,10 +1,25 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { ErrorCode } from '../shared/errors/error-code';
+import { ApiErrors, ApiOk, pageOf } from '../shared/openapi';
 import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser } from '../../common/auth/auth.decorators';
 import { ApiQueryFrom, ZodQuery } from '../shared/zod-params';
 import { type ListPapersQuery, listPapersQuerySchema } from './dto/list-papers.query';
 import { PapersService } from './papers.service';
+
+const paperViewSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  doi: z.string().nullable(),
+  authors: z.array(z.string()).nullable(),
+  year: z.number().int().nullable(),
+  abstract: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+const papersPageSchema = pageOf(paperViewSchema).extend({ total: z.number().int() });
 
 @ApiTags('papers')
 @ApiBearerAuth()
@@ -15,6 +30,8 @@ export class PapersController {
   @Get()
   @ApiOperation({ summary: "The caller's papers, newest first (401 UNAUTHENTICATED, 400 VALIDATION_FAILED)" })
   @ApiQueryFrom(listPapersQuerySchema)
+  @ApiOk(200, papersPageSchema, 'The page, newest first, with the total')
+  @ApiErrors(ErrorCode.Unauthenticated, ErrorCode.ValidationFailed)
   list(@CurrentUser() user: AuthUser, @ZodQuery(listPapersQuerySchema) query: ListPapersQuery) {
     return this.papers.list(user.userId, query);
   }

@@ -45,8 +45,9 @@ export const ZodBody = <T>(schema: z.ZodType<T>) => Body(new SchemaPipe(schema, 
 
 type JsonSchema = { properties?: Record<string, object>; required?: string[] };
 
-function openApiOf(schema: z.ZodType): JsonSchema {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema & {
+/** An OpenAPI 3.0 schema object from a zod schema (`io`: what a client sends, or what it gets). */
+export function openApiOf(schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonSchema {
+  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'openapi-3.0' }) as JsonSchema & {
     $schema?: string;
   };
   delete json.$schema;

@@ -35,3 +35,42 @@ export type PatchFlagDto = z.infer<typeof patchFlagSchema>;
 
 export const evaluateQuerySchema = z.strictObject({ userId: z.string().min(1).max(255) });
 export type EvaluateQuery = z.infer<typeof evaluateQuerySchema>;
+
+/** A flag as the admin API answers it; FlagView is this schema's type. */
+export const flagViewSchema = z.object({
+  name: z.string(),
+  enabled: z.boolean(),
+  rollout: z.number(),
+  whitelist: z.array(z.string()),
+  blacklist: z.array(z.string()),
+  description: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  updatedBy: z.string().nullable(),
+});
+
+export const flagListSchema = z.object({ data: z.array(flagViewSchema) });
+
+export const auditTrailSchema = z.object({
+  data: z.array(
+    z.object({
+      actor: z.string(),
+      action: z.enum(['create', 'replace', 'update', 'delete']),
+      before: flagViewSchema.nullable(),
+      after: flagViewSchema.nullable(),
+      correlationId: z.string(),
+      createdAt: z.string(),
+    }),
+  ),
+});
+
+const reason = z.enum(['DISABLED', 'TARGETING_MATCH', 'SPLIT', 'DEFAULT', 'ERROR']);
+
+export const evaluationSchema = z.object({
+  enabled: z.boolean(),
+  reason,
+  bucket: z.number().int().nullable(),
+});
+
+export const myFeaturesSchema = z.record(z.string(), z.object({ enabled: z.boolean(), reason }));
