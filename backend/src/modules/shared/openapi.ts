@@ -29,7 +29,7 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorat
       ApiResponse({
         status,
         description: list.join(', '),
-        schema: openApiOf(errorBodySchema, 'output') as object,
+        schema: openApiOf(errorBodySchema, 'output'),
       }),
     ),
   );
@@ -37,7 +37,7 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorat
 
 /** A 2xx answer documented from a zod schema. */
 export function ApiOk(status: number, schema: z.ZodType, description: string): MethodDecorator {
-  return ApiResponse({ status, description, schema: openApiOf(schema, 'output') as object });
+  return ApiResponse({ status, description, schema: openApiOf(schema, 'output') });
 }
 
 /** `{ data, nextCursor }` pages. */
