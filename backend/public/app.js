@@ -7,6 +7,9 @@
     socket: null,
     batches: new Map(),
     seq: new Map(),
+    /** Per batch: { at, done } samples of the live events, for the throughput chart. */
+    samples: new Map(),
+    detail: null,
   };
 
   function claims(token) {
@@ -48,12 +51,13 @@
     retry: (b) => (b.status === 'completed_with_errors' || b.status === 'failed') && b.failedCount > 0,
     failed: (b) => b.failedCount > 0,
     download: (b) => b.failedCount > 0,
+    details: () => true,
   };
 
   /** Item errors quote the schema; say the DOI rule in words. */
   function readableError(text) {
     return String(text || '').replace(
-      /must match \^10\\\.\\d\{4,9\}\/\\S\+\$/g,
+      /must match \^10\\\.\\d\{4,9\}\\?\/\\S\+\$/g,
       'must be a DOI such as 10.1000/xyz',
     );
   }
@@ -156,6 +160,7 @@
     problem.textContent = '';
     try {
       if (action === 'download') return void (await download(id));
+      if (action === 'details') return void (await openDetail(id));
       if (action === 'failed') {
         const page = await api(
           'GET',
@@ -188,7 +193,111 @@
     const last = state.seq.has(event.batchId) ? state.seq.get(event.batchId) : -1;
     if (event.seq <= last) return; // drop stale events
     state.seq.set(event.batchId, event.seq);
+    const samples = state.samples.get(event.batchId) || [];
+    samples.push({ at: Date.parse(event.at), done: event.processedCount + (event.cancelledCount || 0) });
+    state.samples.set(event.batchId, samples.slice(-300));
     render(Object.assign({ id: event.batchId }, event));
+    if (state.detail && state.detail.id === event.batchId) renderDetailSummary();
+  }
+
+  /** Items/s between consecutive samples, drawn as an SVG polyline (no library). */
+  function drawChart(id) {
+    const svg = $('chart');
+    const samples = state.samples.get(id) || [];
+    const points = [];
+    for (let i = 1; i < samples.length; i++) {
+      const seconds = (samples[i].at - samples[i - 1].at) / 1000;
+      if (seconds > 0)
+        points.push({ at: samples[i].at, rate: (samples[i].done - samples[i - 1].done) / seconds });
+    }
+    const ns = 'http://www.w3.org/2000/svg';
+    svg.replaceChildren();
+    if (points.length < 2) {
+      const text = document.createElementNS(ns, 'text');
+      text.setAttribute('x', '10');
+      text.setAttribute('y', '80');
+      text.textContent = 'The chart fills in while the batch runs with this page open.';
+      svg.append(text);
+      return;
+    }
+    const t0 = points[0].at;
+    const span = Math.max(1, points[points.length - 1].at - t0);
+    const top = Math.max(...points.map((p) => p.rate), 1);
+    const line = document.createElementNS(ns, 'polyline');
+    line.setAttribute(
+      'points',
+      points.map((p) => ((p.at - t0) / span) * 580 + 10 + ',' + (150 - (p.rate / top) * 130)).join(' '),
+    );
+    line.setAttribute('class', 'rate');
+    const label = document.createElementNS(ns, 'text');
+    label.setAttribute('x', '10');
+    label.setAttribute('y', '14');
+    label.textContent = 'peak ' + Math.round(top) + ' items/s';
+    svg.append(line, label);
+  }
+
+  function renderDetailSummary() {
+    const b = state.batches.get(state.detail.id);
+    if (!b) return;
+    $('detail-summary').textContent =
+      b.operation +
+      ' · ' +
+      b.status +
+      ' · ' +
+      b.processedCount +
+      ' / ' +
+      b.itemCount +
+      ' processed · ' +
+      b.failedCount +
+      ' failed';
+    drawChart(b.id);
+  }
+
+  async function loadItems() {
+    const d = state.detail;
+    const status = $('item-status').value;
+    const cursor = d.cursors[d.page];
+    const page = await api(
+      'GET',
+      '/batches/' +
+        encodeURIComponent(d.id) +
+        '/items?limit=20' +
+        (status ? '&status=' + status : '') +
+        (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''),
+    );
+    d.cursors[d.page + 1] = page.nextCursor;
+    $('items-prev').disabled = d.page === 0;
+    $('items-next').disabled = !page.nextCursor;
+    $('items-table')
+      .querySelector('tbody')
+      .replaceChildren(
+        ...page.data.map((item) => {
+          const row = document.createElement('tr');
+          const cells = [
+            String(item.seq),
+            item.status,
+            String(item.attempts),
+            item.stage ? item.stage + ' ' + item.progress + '%' : '',
+            readableError(item.error || ''),
+            JSON.stringify(item.payload).slice(0, 120),
+          ];
+          for (const text of cells) {
+            const cell = document.createElement('td');
+            cell.textContent = text;
+            row.append(cell);
+          }
+          return row;
+        }),
+      );
+  }
+
+  async function openDetail(id) {
+    state.detail = { id, page: 0, cursors: [null] };
+    $('detail').hidden = false;
+    $('detail-title').textContent = 'Batch ' + id;
+    renderDetailSummary();
+    await loadItems();
+    $('detail').scrollIntoView();
   }
 
   function connect() {
@@ -211,6 +320,9 @@
     state.batches.clear();
     state.seq.clear();
     $('batches').replaceChildren();
+    state.samples.clear();
+    state.detail = null;
+    $('detail').hidden = true;
     $('submit-result').textContent = '';
     $('feature').textContent = '';
   }
@@ -248,8 +360,27 @@
       const flag = await api('GET', '/feature-flags/BATCH_OPERATIONS');
       $('flag-enabled').checked = flag.enabled;
       $('flag-rollout').value = flag.rollout;
+      $('flag-rollout-slider').value = String(Math.round(flag.rollout));
       $('flag-whitelist').value = flag.whitelist.join('\n');
       $('flag-blacklist').value = flag.blacklist.join('\n');
+      const audit = await api('GET', '/feature-flags/BATCH_OPERATIONS/audit');
+      $('flag-audit').replaceChildren(
+        ...audit.data.slice(0, 10).map((entry) => {
+          const li = document.createElement('li');
+          const after = entry.after
+            ? (entry.after.enabled ? 'on' : 'off') + ', ' + entry.after.rollout + ' %'
+            : 'deleted';
+          li.textContent =
+            entry.createdAt.replace('T', ' ').slice(0, 19) +
+            ' · ' +
+            entry.actor +
+            ' · ' +
+            entry.action +
+            ' → ' +
+            after;
+          return li;
+        }),
+      );
     } catch (e) {
       $('flag-result').textContent = e.message;
     }
@@ -272,6 +403,31 @@
     });
   }
 
+  $('item-status').addEventListener('change', () => {
+    state.detail.page = 0;
+    state.detail.cursors = [null];
+    void loadItems().catch((e) => ($('detail-summary').textContent = e.message));
+  });
+  $('items-next').addEventListener('click', () => {
+    state.detail.page += 1;
+    void loadItems().catch((e) => ($('detail-summary').textContent = e.message));
+  });
+  $('items-prev').addEventListener('click', () => {
+    state.detail.page = Math.max(0, state.detail.page - 1);
+    void loadItems().catch((e) => ($('detail-summary').textContent = e.message));
+  });
+  $('detail-close').addEventListener('click', () => {
+    state.detail = null;
+    $('detail').hidden = true;
+  });
+  $('flag-rollout-slider').addEventListener(
+    'input',
+    () => ($('flag-rollout').value = $('flag-rollout-slider').value),
+  );
+  $('flag-rollout').addEventListener(
+    'input',
+    () => ($('flag-rollout-slider').value = $('flag-rollout').value),
+  );
   $('token').value = state.token;
   $('token-form').addEventListener('submit', (e) => {
     e.preventDefault();

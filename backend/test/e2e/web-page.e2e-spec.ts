@@ -157,4 +157,64 @@ describe('Web page in headless Chromium (e2e)', () => {
     const icon = await page.request.get(sut.baseUrl + '/favicon.ico');
     expect(icon.status()).toBe(200);
   });
+
+  it('opens a batch’s details: live throughput chart, items filtered by status and paged, readable errors', async () => {
+    const { page, errors } = await signInWith('detail-user');
+    await page.getByText('BATCH_OPERATIONS is on for you').waitFor();
+    await page.locator('#operation').selectOption('papers.import');
+    const items = Array.from({ length: 60 }, (_, i) =>
+      i % 10 === 0
+        ? { title: `Bad ${i}`, doi: 'not-a-doi' }
+        : { title: `Paper ${i}`, doi: `10.1000/detail-${i}` },
+    );
+    await page.getByLabel(/^Items:/).fill(JSON.stringify(items));
+    await page.getByRole('button', { name: 'Submit batch' }).click();
+    const li = page.locator('.batch').first();
+    await li.locator('.status', { hasText: /^completed_with_errors$/ }).waitFor({ timeout: 30_000 });
+    await li.getByRole('button', { name: /^Details of batch/ }).click();
+    const detail = page.getByRole('region', { name: /^Batch / });
+    await detail.locator('tbody tr').first().waitFor();
+    expect(await detail.locator('tbody tr').count()).toBe(20);
+    await detail.getByRole('button', { name: 'Next page' }).click();
+    await page.waitForFunction(() => document.querySelector('#items-table tbody td')?.textContent === '20');
+    await detail.getByLabel('Items with status').selectOption('failed');
+    await page.waitForFunction(() => document.querySelectorAll('#items-table tbody tr').length === 6);
+    expect(await detail.locator('tbody tr').first().textContent()).toContain(
+      'must be a DOI such as 10.1000/xyz',
+    );
+    expect(await detail.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+    expect(await page.locator('#chart').count()).toBe(1);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'batch-detail.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('gives admins every user’s batches with their owners, and the flag panel with a rollout slider and the audit trail', async () => {
+    const owner = sut.tokenFor('someone-else');
+    await sut
+      .http()
+      .post('/batches')
+      .set('Authorization', `Bearer ${owner}`)
+      .send({ operation: 'diagnostics.echo', items: [{ n: 1 }] })
+      .expect(202);
+    const page = await browser.newPage({ viewport: { width: 900, height: 1200 } });
+    await page.goto(sut.baseUrl + '/');
+    await page.evaluate(
+      (t) => localStorage.setItem('batchToken', t),
+      sut.tokenFor('root-admin', { admin: true }),
+    );
+    await page.reload();
+    await page.getByRole('heading', { name: 'All batches (admin)' }).waitFor();
+    await page.getByText('owner: someone-else').first().waitFor();
+    const slider = page.getByLabel('Rollout slider');
+    await slider.waitFor();
+    await page.locator('#flag-audit li').first().waitFor();
+    await slider.fill('40');
+    expect(await page.getByLabel('Rollout %').inputValue()).toBe('40');
+    await page.getByLabel('Rollout %').fill('100');
+    await page.getByRole('button', { name: 'Save flag' }).click();
+    await page.getByText('Saved').waitFor();
+    await page.locator('#flag-audit li', { hasText: 'root-admin' }).first().waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'admin.png'), fullPage: true });
+  });
 });
