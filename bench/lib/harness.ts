@@ -122,6 +122,12 @@ export async function connectSocket(baseUrl: string, token: string): Promise<Soc
   return socket;
 }
 
+/** Resident set size of a process now (VmRSS), in MB. */
+export function currentRssMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
 /** Peak resident set size of a process so far (VmHWM), in MB. */
 export function peakRssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
