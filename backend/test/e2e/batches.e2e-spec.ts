@@ -130,4 +130,30 @@ describe('Batches (e2e)', () => {
     const items = await sut.http().get(`/batches/${created.id}/items`).set(user.auth).expect(200);
     expect(items.body.data.every((i: { attempts: number }) => i.attempts === 3)).toBe(true);
   });
+
+  it('serves one of the caller’s papers with its full-text fields (404 for anyone else’s)', async () => {
+    const user = givenUser(sut);
+    const created = await givenBatch(sut, user, {
+      operation: 'papers.import',
+      items: [{ title: 'One paper', doi: '10.1000/one-paper' }],
+    });
+    await waitForBatch(sut, user, created.id);
+    const list = await sut.http().get('/papers').set(user.auth).expect(200);
+    expect(list.body.data[0]).toMatchObject({
+      title: 'One paper',
+      fullTextStatus: 'none',
+      fullTextWords: null,
+    });
+    expect(list.body.data[0]).not.toHaveProperty('fullText');
+    const id = list.body.data[0].id as string;
+    const paper = await sut.http().get(`/papers/${id}`).set(user.auth).expect(200);
+    expect(paper.body).toMatchObject({
+      id,
+      doi: '10.1000/one-paper',
+      fullText: null,
+      fullTextStatus: 'none',
+    });
+    await sut.http().get(`/papers/${id}`).set(givenUser(sut).auth).expect(404);
+    await sut.http().get('/papers/does-not-exist').set(user.auth).expect(404);
+  });
 });

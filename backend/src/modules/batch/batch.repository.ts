@@ -479,6 +479,7 @@ export class BatchRepository implements OnApplicationShutdown {
         result: true,
         payload: true,
         progress: true,
+        stage: true,
         updatedAt: true,
       },
     });

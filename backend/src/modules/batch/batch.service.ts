@@ -125,7 +125,7 @@ export class BatchService {
     return toPage(
       rows,
       limit,
-      (i) => ({ ...i, result: i.result ?? null, stage: null, updatedAt: i.updatedAt.toISOString() }),
+      (i) => ({ ...i, result: i.result ?? null, updatedAt: i.updatedAt.toISOString() }),
       (i) => ({ seq: i.seq }),
     );
   }

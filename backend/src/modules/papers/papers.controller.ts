@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ErrorCode } from '../shared/errors/error-code';
@@ -16,9 +16,12 @@ const paperViewSchema = z.object({
   authors: z.array(z.string()).nullable(),
   year: z.number().int().nullable(),
   abstract: z.string().nullable(),
+  fullTextStatus: z.enum(['none', 'available', 'not_available', 'failed']),
+  fullTextWords: z.number().int().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+const paperWithTextSchema = paperViewSchema.extend({ fullText: z.string().nullable() });
 const papersPageSchema = pageOf(paperViewSchema).extend({ total: z.number().int() });
 
 @ApiTags('papers')
@@ -34,5 +37,13 @@ export class PapersController {
   @ApiErrors(ErrorCode.Unauthenticated, ErrorCode.ValidationFailed)
   list(@CurrentUser() user: AuthUser, @ZodQuery(listPapersQuerySchema) query: ListPapersQuery) {
     return this.papers.list(user.userId, query);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: "One of the caller's papers with its full text" })
+  @ApiOk(200, paperWithTextSchema, 'The paper')
+  @ApiErrors(ErrorCode.Unauthenticated, ErrorCode.NotFound)
+  get(@CurrentUser() user: AuthUser, @Param('id') id: string) {
+    return this.papers.get(user.userId, id);
   }
 }

@@ -88,9 +88,16 @@ export class PapersRepository {
         where: { ...where, ...keyset.where },
         orderBy: keyset.orderBy,
         take: filter.limit + 1,
+        // Lists never carry the (possibly large) full text.
+        omit: { fullText: true },
       }),
       this.prisma.paper.count({ where }),
     ]);
     return { rows, total };
+  }
+
+  /** One of the user's papers, with its full text; null for a missing or someone else's paper. */
+  findForUser(userId: string, id: string) {
+    return this.prisma.paper.findFirst({ where: { id, userId } });
   }
 }
