@@ -63,7 +63,22 @@ export function cancelsRemaining(failedForGood: number, allowFailures: boolean):
 export type ItemNext =
   | { status: ItemStatus.Success; result: unknown }
   | { status: ItemStatus.Failed; error: string }
-  | { status: ItemStatus.Queued; error: string; next: number };
+  | { status: ItemStatus.Queued; error: string | null; next: number; refundAttempt?: boolean }
+  | { status: ItemStatus.Cancelled; error: string };
+
+/** Why a chunk's work in flight was stopped: the batch was cancelled or paused, or the process is stopping. */
+export type AbortReason = 'cancel' | 'pause' | 'shutdown';
+
+/**
+ * What an item that did not succeed becomes when its chunk was aborted: cancelled on a
+ * cancel; queued again at once, with its attempt given back, on a pause or a shutdown
+ * (the item was interrupted, it did not fail). Successes stand.
+ */
+export function afterAbort(next: ItemNext, reason: AbortReason | null): ItemNext {
+  if (reason === null || next.status === ItemStatus.Success) return next;
+  if (reason === 'cancel') return { status: ItemStatus.Cancelled, error: 'Cancelled while in flight' };
+  return { status: ItemStatus.Queued, error: null, next: 0, refundAttempt: true };
+}
 
 /**
  * What an item's outcome does: success is final; a permanent failure, or a transient

@@ -21,10 +21,12 @@ export interface ClaimedRow {
 /** One item's outcome as written by recordOutcomes. `next` is the retry time (epoch ms) for requeued items. */
 export interface OutcomeRow {
   id: string;
-  status: ItemStatus.Success | ItemStatus.Failed | ItemStatus.Queued;
+  status: ItemStatus.Success | ItemStatus.Failed | ItemStatus.Queued | ItemStatus.Cancelled;
   result?: unknown;
-  error?: string;
+  error?: string | null;
   next?: number;
+  /** Gives the claim's attempt back (the item was interrupted by a pause, it did not fail). */
+  refundAttempt?: boolean;
 }
 
 /** Target of resume: back to pending if the batch never started, else processing. */
@@ -261,6 +263,7 @@ export class BatchRepository implements OnApplicationShutdown {
         r: o.result === undefined ? null : o.result,
         e: o.error ?? null,
         n: o.next ?? 0,
+        a: o.refundAttempt ? -1 : 0,
       })),
     );
     const d = this.db.dialect;
@@ -269,7 +272,7 @@ export class BatchRepository implements OnApplicationShutdown {
        SET "status" = o."s",
            "result" = CASE WHEN o."s" = '${ItemStatus.Success}' THEN o."r" ELSE "result" END,
            "error" = o."e",
-           "nextAttemptAt" = o."n",
+           "nextAttemptAt" = o."n", "attempts" = "attempts" + o."a",
            "progress" = CASE WHEN o."s" = '${ItemStatus.Queued}' THEN 0 ELSE 100 END,
            "leaseOwner" = NULL, "leaseToken" = NULL, "leaseExpiresAt" = 0, "updatedAt" = ${d.ts}
        FROM ${d.jsonRecords('o', [
@@ -278,6 +281,7 @@ export class BatchRepository implements OnApplicationShutdown {
          ['r', 'jsonb'],
          ['e', 'text'],
          ['n', 'bigint'],
+         ['a', 'int'],
        ])}
        WHERE "BatchJobItem"."id" = o."id" AND "BatchJobItem"."leaseToken" = ? AND "BatchJobItem"."status" = '${ItemStatus.Processing}'
        RETURNING "BatchJobItem"."status" AS "status"`,
@@ -287,7 +291,8 @@ export class BatchRepository implements OnApplicationShutdown {
     );
     const succeeded = written.filter((w) => w.status === ItemStatus.Success).length;
     const failed = written.filter((w) => w.status === ItemStatus.Failed).length;
-    const batch = await this.moveCounters(db, batchId, { succeeded, failed, cancelled: 0 }, now);
+    const cancelled = written.filter((w) => w.status === ItemStatus.Cancelled).length;
+    const batch = await this.moveCounters(db, batchId, { succeeded, failed, cancelled }, now);
     return { batch, failedForGood: failed, written: written.length };
   }
 
@@ -442,6 +447,15 @@ export class BatchRepository implements OnApplicationShutdown {
       `DELETE FROM "BatchJobItem" WHERE "id" IN (SELECT "id" FROM "BatchJobItem" WHERE "batchId" = ? LIMIT ${slice})`,
       batchId,
     );
+  }
+
+  /** The batch's status now (the worker watches for a cancel or pause while items are in flight). */
+  async statusOf(batchId: string): Promise<string | null> {
+    const rows = await this.db.query<{ status: string }[]>(
+      `SELECT "status" FROM "BatchOperation" WHERE "id" = ?`,
+      batchId,
+    );
+    return rows[0]?.status ?? null;
   }
 
   /** Newest first, keyset-paginated on (createdAt, id). */

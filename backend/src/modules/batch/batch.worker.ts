@@ -11,8 +11,8 @@ import {
   type RequestContextPort,
 } from '../shared/ports';
 import { BATCH_SETTINGS, type BatchSettings } from './batch.options';
-import { cancelsRemaining, itemNext } from './batch-lifecycle';
-import { ItemStatus } from './batch-status';
+import { AbortReason, afterAbort, cancelsRemaining, itemNext } from './batch-lifecycle';
+import { BatchStatus, ItemStatus } from './batch-status';
 import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
 import { BatchRepository, ClaimedRow, Db, OutcomeRow } from './batch.repository';
 import { BatchRecord } from './batch.types';
@@ -23,6 +23,9 @@ import { OperationRegistry } from './operations/operation.registry';
 function failureBackoffMs(failures: number, pollMs: number): number {
   return Math.round(Math.min(10_000, pollMs * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() * 0.5));
 }
+
+/** How often a chunk of an outside operation checks whether its batch was cancelled or paused. */
+const STATUS_POLL_MS = 250;
 
 interface Claim {
   batch: BatchRecord;
@@ -206,11 +209,40 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
         );
   }
 
+  /**
+   * Runs an outside operation with an abort signal that fires within STATUS_POLL_MS of the
+   * batch being cancelled or paused (by a request to any process: the batch's status is
+   * read from the database) and on shutdown; what was aborted is recorded by `afterAbort`.
+   */
   private async runOutside(handler: BatchOperationHandler | undefined, claim: Claim) {
-    const outcomes = await this.run(handler, claim, claim.items, null);
-    return this.whileDatabaseRecovers(() =>
-      this.repository.transaction((tx) => this.record(tx, claim, claim.items, outcomes)),
+    const abort = new AbortController();
+    let reason: AbortReason | null = null;
+    const stop = (why: AbortReason) => {
+      reason ??= why;
+      abort.abort(why);
+    };
+    const onShutdown = () => stop('shutdown');
+    this.stop.signal.addEventListener('abort', onShutdown, { once: true });
+    const watch = setInterval(
+      () =>
+        void this.repository
+          .statusOf(claim.batch.id)
+          .then((status) => {
+            if (status === BatchStatus.Cancelled) stop('cancel');
+            else if (status === BatchStatus.Paused) stop('pause');
+          })
+          .catch(() => undefined),
+      STATUS_POLL_MS,
     );
+    try {
+      const outcomes = await this.run(handler, claim, claim.items, null, abort.signal);
+      return await this.whileDatabaseRecovers(() =>
+        this.repository.transaction((tx) => this.record(tx, claim, claim.items, outcomes, reason)),
+      );
+    } finally {
+      clearInterval(watch);
+      this.stop.signal.removeEventListener('abort', onShutdown);
+    }
   }
 
   /**
@@ -238,6 +270,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     claim: Claim,
     items: ClaimedRow[],
     tx: Db | null,
+    signal: AbortSignal = this.stop.signal,
   ): Promise<ItemOutcome[]> {
     if (!handler) {
       return items.map(() => ({
@@ -272,7 +305,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
           batchId: claim.batch.id,
           userId: claim.batch.userId,
           correlationId: claim.batch.correlationId,
-          signal: this.stop.signal,
+          signal,
           logger: this.logger,
           tx,
         });
@@ -287,13 +320,19 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     return outcomes as ItemOutcome[];
   }
 
-  private async record(tx: Db, claim: Claim, items: ClaimedRow[], outcomes: ItemOutcome[]) {
+  private async record(
+    tx: Db,
+    claim: Claim,
+    items: ClaimedRow[],
+    outcomes: ItemOutcome[],
+    aborted: AbortReason | null = null,
+  ) {
     const now = this.clock.now();
     const { maxAttempts, allowFailures } = claim.batch.options;
     const rules = { maxAttempts, retryBaseMs: this.settings.retryBaseMs, now };
     const rows: OutcomeRow[] = items.map((item, index) => ({
       id: item.id,
-      ...itemNext(outcomes[index], item.attempts, rules),
+      ...afterAbort(itemNext(outcomes[index], item.attempts, rules), aborted),
     }));
     const settled = {
       success: rows.filter((r) => r.status === ItemStatus.Success).length,

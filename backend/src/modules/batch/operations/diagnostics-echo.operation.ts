@@ -44,6 +44,10 @@ export class DiagnosticsEchoOperation implements BatchOperationHandler<EchoItem>
     for (const item of items) {
       const { delayMs, failTimes, failPermanently } = item.payload;
       if (delayMs) await sleep(delayMs, undefined, { signal: ctx.signal }).catch(() => undefined);
+      if (ctx.signal.aborted) {
+        outcomes.push({ ok: false, error: 'aborted', permanent: false });
+        continue;
+      }
       if (failPermanently) outcomes.push({ ok: false, error: 'failPermanently was set', permanent: true });
       else if (failTimes !== undefined && item.attempt <= failTimes)
         outcomes.push({
