@@ -223,4 +223,42 @@ describe('Batch progress over Socket.io (e2e)', () => {
       .send({ blacklist: [] })
       .expect(200);
   });
+
+  it('sends item-progress with the stages in order to the owner’s sockets that watch the batch, and stores the last one', async () => {
+    const owner = givenUser(sut);
+    const watching = open(owner.token);
+    const notWatching = open(owner.token);
+    await Promise.all([connected(watching), connected(notWatching)]);
+    const seen: Record<string, any>[] = [];
+    const elsewhere: Record<string, any>[] = [];
+    watching.on('item-progress', (e: Record<string, any>) => seen.push(e));
+    notWatching.on('item-progress', (e: Record<string, any>) => elsewhere.push(e));
+    const stages = ['downloading', 'extracting', 'saving'];
+    const batch = await givenBatch(sut, owner, {
+      // The first item only waits, so the socket has subscribed before any stage is reported.
+      items: [
+        { n: 0, delayMs: 400 },
+        { n: 1, stages, delayMs: 900 },
+        { n: 2, stages, delayMs: 900 },
+      ],
+      options: { chunkSize: 3 },
+    });
+    expect(await watching.emitWithAck('subscribe', { batchId: batch.id })).toMatchObject({ ok: true });
+    await waitForBatch(sut, owner, batch.id);
+    await until(() => seen.filter((e) => e.stage === 'saving').length === 2);
+    for (const seq of [1, 2]) {
+      const mine = seen.filter((e) => e.seq === seq);
+      // Coalesced per item (100 ms here, 300 ms between stages): every stage arrives, in order.
+      expect(mine.map((e) => e.stage)).toEqual(stages);
+      expect(mine.map((e) => e.percentage)).toEqual([33, 67, 100]);
+      expect(mine[0]).toMatchObject({ batchId: batch.id, message: 'downloading (1 of 3)' });
+    }
+    expect(elsewhere).toEqual([]);
+    const items = await sut.http().get(`/batches/${batch.id}/items`).set(owner.auth).expect(200);
+    expect(items.body.data.map((i: { stage: string; progress: number }) => [i.stage, i.progress])).toEqual([
+      [null, 100],
+      ['saving', 100],
+      ['saving', 100],
+    ]);
+  });
 });

@@ -4,14 +4,13 @@ import { ModuleLogger } from '../shared/module-logger';
 import { REDIS_CONNECTION } from '../shared/ports';
 import { BATCH_OPTIONS, type BatchModuleOptions } from './batch.options';
 import { BatchEvent, BatchEventBus, BatchEventPayload } from './batch.events';
+import type { ItemProgressEvent } from './item-progress';
 
-export type RelayedKind = typeof BatchEvent.Progress | typeof BatchEvent.Finished;
-export type RelayListener = (kind: RelayedKind, event: BatchEventPayload) => void;
-
-interface RelayMessage {
-  kind: RelayedKind;
-  event: BatchEventPayload;
-}
+/** The events every instance relays to its sockets. */
+export type RelayMessage =
+  | { kind: typeof BatchEvent.Progress | typeof BatchEvent.Finished; event: BatchEventPayload }
+  | { kind: typeof BatchEvent.ItemProgress; event: ItemProgressEvent };
+export type RelayListener = (message: RelayMessage) => void;
 
 /**
  * Carries the engine's committed batch events to every instance. With Redis, each
@@ -37,8 +36,9 @@ export class BatchEventRelay implements OnModuleInit, OnModuleDestroy {
   ) {
     this.channel = `${options.redisKeyPrefix ?? 'nbo:'}batch-events`;
     this.logger = logger.forContext(BatchEventRelay.name);
-    bus.on(BatchEvent.Progress, (event) => this.publish(BatchEvent.Progress, event));
-    bus.on(BatchEvent.Finished, (event) => this.publish(BatchEvent.Finished, event));
+    bus.on(BatchEvent.Progress, (event) => this.publish({ kind: BatchEvent.Progress, event }));
+    bus.on(BatchEvent.Finished, (event) => this.publish({ kind: BatchEvent.Finished, event }));
+    bus.on(BatchEvent.ItemProgress, (event) => this.publish({ kind: BatchEvent.ItemProgress, event }));
   }
 
   onModuleInit(): void {
@@ -50,8 +50,7 @@ export class BatchEventRelay implements OnModuleInit, OnModuleDestroy {
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel !== this.channel) return;
       try {
-        const { kind, event } = JSON.parse(message) as RelayMessage;
-        this.deliver(kind, event);
+        this.deliver(JSON.parse(message) as RelayMessage);
       } catch (error) {
         this.logger.errorWithStack('Dropped an unreadable batch event', error);
       }
@@ -68,23 +67,22 @@ export class BatchEventRelay implements OnModuleInit, OnModuleDestroy {
     this.listeners.push(listener);
   }
 
-  private publish(kind: RelayedKind, event: BatchEventPayload): void {
+  private publish(message: RelayMessage): void {
     // While the subscriber is disconnected the published event would not come back here.
     if (!this.redis || this.subscriber?.status !== 'ready') {
-      this.deliver(kind, event);
+      this.deliver(message);
       return;
     }
-    const message: RelayMessage = { kind, event };
     this.redis.publish(this.channel, JSON.stringify(message)).catch((error: unknown) => {
       // Redis is an accelerator: without it this instance's own sockets still hear the event.
       this.logger.debug('Could not publish a batch event; delivering it locally', {
         error: error instanceof Error ? error.message : String(error),
       });
-      this.deliver(kind, event);
+      this.deliver(message);
     });
   }
 
-  private deliver(kind: RelayedKind, event: BatchEventPayload): void {
-    for (const listener of this.listeners) listener(kind, event);
+  private deliver(message: RelayMessage): void {
+    for (const listener of this.listeners) listener(message);
   }
 }

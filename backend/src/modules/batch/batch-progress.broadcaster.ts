@@ -40,9 +40,14 @@ export class BatchProgressBroadcaster implements OnModuleDestroy {
           ),
       },
     );
-    relay.listen((kind, event) =>
-      kind === BatchEvent.Finished ? this.coalescer.onFinished(event) : this.coalescer.onProgress(event),
-    );
+    relay.listen((message) => {
+      if (message.kind === BatchEvent.ItemProgress) {
+        // Already coalesced per item where it was produced.
+        this.gateway.emitItemProgress(message.event);
+        this.options.progress?.deliverItem?.(message.event.userId, message.event);
+      } else if (message.kind === BatchEvent.Finished) this.coalescer.onFinished(message.event);
+      else this.coalescer.onProgress(message.event);
+    });
   }
 
   onModuleDestroy(): void {

@@ -1,4 +1,5 @@
 import type { BatchView } from './batch.types';
+import type { ItemProgressEvent } from './item-progress';
 
 export interface BatchProgressEvent {
   batchId: string;
@@ -42,6 +43,7 @@ export interface ServerToClientEvents {
   'batch-progress': (event: BatchProgressEvent) => void;
   'batch-complete': (event: BatchCompleteEvent) => void;
   'batch-error': (event: BatchErrorEvent) => void;
+  'item-progress': (event: ItemProgressEvent) => void;
   progress: (event: HostProgressEvent) => void;
 }
 

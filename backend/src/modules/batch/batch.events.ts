@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Injectable } from '@nestjs/common';
 import { BatchRecord, BatchView, toBatchView } from './batch.types';
+import type { ItemProgressEvent } from './item-progress';
 
 /** Internal domain events of the engine, published only after the transaction that caused them committed. */
 export const BatchEvent = {
@@ -9,6 +10,8 @@ export const BatchEvent = {
   Started: 'batch.started',
   Progress: 'batch.progress',
   Finished: 'batch.finished',
+  /** Progress an operation reported inside an item (coalesced at the source). */
+  ItemProgress: 'batch.item-progress',
 } as const;
 
 export interface BatchEventPayload {
@@ -24,6 +27,7 @@ export interface BatchEventMap {
   [BatchEvent.Started]: BatchEventPayload;
   [BatchEvent.Progress]: BatchEventPayload;
   [BatchEvent.Finished]: BatchEventPayload;
+  [BatchEvent.ItemProgress]: ItemProgressEvent;
 }
 
 export type BatchEventName = keyof BatchEventMap;

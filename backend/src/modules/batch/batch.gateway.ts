@@ -14,6 +14,7 @@ import { ModuleLogger } from '../shared/module-logger';
 import { AUTH_PORT, type AuthPort, METRICS_PORT, type MetricsPort, type ModuleUser } from '../shared/ports';
 import { BatchSubscriptions } from './batch-subscriptions.service';
 import type { HostProgressEvent, ServerToClientEvents, SubscribeAck } from './batch-socket.events';
+import type { ItemProgressEvent } from './item-progress';
 
 /** setTimeout cannot wait longer than this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -105,6 +106,11 @@ export class BatchGateway implements OnGatewayInit, OnGatewayConnection {
     (
       this.server.local.to([userRoom(userId), batchRoom(batchId)]).emit as (ev: string, p: unknown) => boolean
     )(name, payload);
+  }
+
+  /** `item-progress` to this instance's sockets that subscribed to the batch. */
+  emitItemProgress(event: ItemProgressEvent): void {
+    this.server.local.to(batchRoom(event.batchId)).emit('item-progress', event);
   }
 
   /** The host's progress shape, for code that already renders theme-extraction progress. */

@@ -1,6 +1,7 @@
 import type { HostPorts } from '../shared/module-options';
 import type { EngineDatabase, RateLimiterPort } from '../shared/ports';
 import type { BatchCompleteEvent, BatchProgressEvent } from './batch-socket.events';
+import type { ItemProgressEvent } from './item-progress';
 
 /** Engine settings; every field has a default (the standalone service maps them from its environment). */
 export interface BatchSettings {
@@ -46,6 +47,8 @@ export interface BatchProgressPort {
     event: BatchProgressEvent | BatchCompleteEvent,
     kind: 'progress' | 'complete',
   ): void;
+  /** Progress reported inside an item (optional; e.g. a stage of a long download). */
+  deliverItem?(userId: string, event: ItemProgressEvent): void;
 }
 
 /** How a host wires BatchModule. */

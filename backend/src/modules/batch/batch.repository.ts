@@ -449,6 +449,22 @@ export class BatchRepository implements OnApplicationShutdown {
     );
   }
 
+  /** The last progress reported inside an item, written only while the chunk's lease is held. */
+  async storeItemProgress(
+    itemId: string,
+    leaseToken: string,
+    stage: string,
+    percentage: number,
+  ): Promise<void> {
+    await this.db.execute(
+      `UPDATE "BatchJobItem" SET "stage" = ?, "progress" = ? WHERE "id" = ? AND "leaseToken" = ?`,
+      stage,
+      percentage,
+      itemId,
+      leaseToken,
+    );
+  }
+
   /** The batch's status now (the worker watches for a cancel or pause while items are in flight). */
   async statusOf(batchId: string): Promise<string | null> {
     const rows = await this.db.query<{ status: string }[]>(

@@ -18,6 +18,7 @@ import { BatchRepository, ClaimedRow, Db, OutcomeRow } from './batch.repository'
 import { BatchRecord } from './batch.types';
 import { BatchOperationHandler, ChunkItem, ItemOutcome } from './operations/batch-operation';
 import { OperationRegistry } from './operations/operation.registry';
+import { ItemProgressCoalescer, ItemProgressReport } from './item-progress';
 
 /** Consecutive failed iterations wait poll × 2^n (at most 10 s), with jitter so processes do not retry in step. */
 function failureBackoffMs(failures: number, pollMs: number): number {
@@ -181,6 +182,23 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /** Stores the item's stage (fenced by the lease) and publishes `item-progress`. */
+  private itemProgress(claim: Claim, item: ChunkItem<unknown>, report: ItemProgressReport): void {
+    void this.repository
+      .storeItemProgress(item.id, claim.leaseToken, report.stage, report.percentage)
+      .catch(() => undefined);
+    this.events.publish(BatchEvent.ItemProgress, {
+      batchId: claim.batch.id,
+      userId: claim.batch.userId,
+      itemId: item.id,
+      seq: item.seq,
+      stage: report.stage,
+      percentage: report.percentage,
+      message: report.message ?? '',
+      at: new Date(this.clock.now()).toISOString(),
+    });
+  }
+
   private countChunk(
     operation: string,
     durationMs: number,
@@ -300,6 +318,9 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     });
     if (valid.length > 0) {
       let results: ItemOutcome[];
+      const progress = new ItemProgressCoalescer(this.settings.progressIntervalMs, (item, report) =>
+        this.itemProgress(claim, item, report),
+      );
       try {
         results = await handler.process(valid, {
           batchId: claim.batch.id,
@@ -308,12 +329,15 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
           signal,
           logger: this.logger,
           tx,
+          progress: (item, report) => progress.report(item, report),
         });
       } catch (error) {
         // Inside a transaction the handler's partial effects must not commit: rethrow to roll back.
         if (tx) throw error;
         const message = error instanceof Error ? error.message : String(error);
         results = valid.map(() => ({ ok: false, error: message, permanent: false }));
+      } finally {
+        progress.flush();
       }
       validIndex.forEach((index, k) => (outcomes[index] = results[k]));
     }

@@ -23,6 +23,12 @@ export interface OperationContext {
   logger: ModuleLogger;
   /** The chunk's transaction, for operations with `transactional = true`; null otherwise. */
   tx: SqlExecutor | null;
+  /**
+   * Reports progress inside an item (`stage`, `percentage` 0-100, `message`): stored on the
+   * item and sent to the owner's sockets watching the batch as `item-progress`, coalesced
+   * per item per PROGRESS_INTERVAL_MS, the last state always sent.
+   */
+  progress(item: ChunkItem<unknown>, report: { stage: string; percentage: number; message?: string }): void;
 }
 
 /**

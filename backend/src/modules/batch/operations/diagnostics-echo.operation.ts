@@ -22,13 +22,16 @@ const schema = z.looseObject({
     .min(0)
     .max(10_000, 'must be at most 10000')
     .optional(),
+  /** Reports these stages in order as item progress, `delayMs` spread over them. */
+  stages: z.array(z.string().min(1).max(40)).max(10, 'must have at most 10 stages').optional(),
 });
 
 type EchoItem = z.infer<typeof schema>;
 
 /**
  * Echoes each item back. For tests, benchmarks and smoke checks: `failTimes` fails
- * transiently that many attempts, `failPermanently` fails for good, `delayMs` waits.
+ * transiently that many attempts, `failPermanently` fails for good, `delayMs` waits,
+ * `stages` reports item progress.
  * Runs outside the chunk transaction, like an operation with outside effects.
  * With ECHO_INVOCATION_LOG set, appends `<itemId> <pid>` per invocation (tests count them).
  */
@@ -42,8 +45,18 @@ export class DiagnosticsEchoOperation implements BatchOperationHandler<EchoItem>
     if (log) fs.appendFileSync(log, items.map((i) => `${i.id} ${process.pid}\n`).join(''));
     const outcomes: ItemOutcome[] = [];
     for (const item of items) {
-      const { delayMs, failTimes, failPermanently } = item.payload;
-      if (delayMs) await sleep(delayMs, undefined, { signal: ctx.signal }).catch(() => undefined);
+      const { delayMs, failTimes, failPermanently, stages } = item.payload;
+      if (stages?.length) {
+        for (const [i, stage] of stages.entries()) {
+          ctx.progress(item, {
+            stage,
+            percentage: ((i + 1) / stages.length) * 100,
+            message: `${stage} (${i + 1} of ${stages.length})`,
+          });
+          if (delayMs)
+            await sleep(delayMs / stages.length, undefined, { signal: ctx.signal }).catch(() => undefined);
+        }
+      } else if (delayMs) await sleep(delayMs, undefined, { signal: ctx.signal }).catch(() => undefined);
       if (ctx.signal.aborted) {
         outcomes.push({ ok: false, error: 'aborted', permanent: false });
         continue;
