@@ -1,23 +1,9 @@
 import path from 'node:path';
 import request from 'supertest';
 import { Client } from 'pg';
-import { JwtService } from '@nestjs/jwt';
-import { DEV_JWT_SECRET } from '../../src/common/config/app-config';
 import { spawnServer, ServerProcess } from '../support/server-process';
 import { givenPostgresSchema, TempDatabase } from '../support/temp-database';
-
-const jwt = new JwtService();
-const auth = (userId: string, roles: string[] = []) => ({
-  Authorization: `Bearer ${jwt.sign({ sub: userId, roles }, { secret: DEV_JWT_SECRET, expiresIn: 3600 })}`,
-});
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until, devAuth as auth } from '../support/wait';
 
 describe('Durability on PostgreSQL (real server processes)', () => {
   let db: TempDatabase;
@@ -71,7 +57,7 @@ describe('Durability on PostgreSQL (real server processes)', () => {
       .expect(202);
     const id = created.body.id as string;
     for (const mark of [0.15 + Math.random() * 0.1, 0.4 + Math.random() * 0.1, 0.65 + Math.random() * 0.15]) {
-      await waitUntil(`progress ${mark}`, async () => {
+      await until(`progress ${mark}`, async () => {
         const b = await batchRow(id);
         return b.processedCount >= mark * 20_000 || b.finishedAt !== null;
       });
@@ -80,7 +66,7 @@ describe('Durability on PostgreSQL (real server processes)', () => {
       server = await spawnServer(env);
       servers.push(server);
     }
-    await waitUntil('completion', async () => (await batchRow(id)).finishedAt !== null);
+    await until('completion', async () => (await batchRow(id)).finishedAt !== null);
     expect(await batchRow(id)).toMatchObject({
       status: 'completed',
       processedCount: 20_000,

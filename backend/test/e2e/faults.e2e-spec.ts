@@ -3,30 +3,12 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import request from 'supertest';
 import { io } from 'socket.io-client';
-import { JwtService } from '@nestjs/jwt';
-import { DEV_JWT_SECRET } from '../../src/common/config/app-config';
 import { migratePostgres } from '../../src/common/prisma/postgres-migrator';
 import { echoItems } from '../support/factories';
 import { startPrivatePostgres, startPrivateRedis } from '../support/private-services';
 import { spawnServer, ServerProcess } from '../support/server-process';
 import { givenTempDatabase, TempDatabase } from '../support/temp-database';
-
-const jwt = new JwtService();
-const token = (userId: string, roles: string[] = []) =>
-  jwt.sign({ sub: userId, roles }, { secret: DEV_JWT_SECRET, expiresIn: 3600 });
-const auth = (userId: string, roles: string[] = []) => ({ Authorization: `Bearer ${token(userId, roles)}` });
-
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until, devAuth as auth, devToken as token } from '../support/wait';
 
 const alive = (s: ServerProcess) => s.child.exitCode === null && s.child.signalCode === null;
 

@@ -1,22 +1,8 @@
 import path from 'node:path';
 import request from 'supertest';
-import { JwtService } from '@nestjs/jwt';
-import { DEV_JWT_SECRET } from '../../src/common/config/app-config';
 import { spawnServer, ServerProcess } from '../support/server-process';
 import { givenDatabase, TempDatabase } from '../support/temp-database';
-
-const jwt = new JwtService();
-const auth = (userId: string, roles: string[] = []) => ({
-  Authorization: `Bearer ${jwt.sign({ sub: userId, roles }, { secret: DEV_JWT_SECRET, expiresIn: 3600 })}`,
-});
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until, devAuth as auth } from '../support/wait';
 
 describe('Starting more instances on a database that a running instance uses', () => {
   let db: TempDatabase;

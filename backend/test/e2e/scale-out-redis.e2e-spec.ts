@@ -2,30 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { io, Socket } from 'socket.io-client';
-import { JwtService } from '@nestjs/jwt';
-import { DEV_JWT_SECRET } from '../../src/common/config/app-config';
 import { echoItems, givenBatchFeatureOn, givenUser } from '../support/factories';
 import { givenRedisPrefix, REDIS_URL } from '../support/redis';
 import { spawnServer, ServerProcess } from '../support/server-process';
 import { givenDatabase, TempDatabase } from '../support/temp-database';
 import { givenApp } from '../support/test-app';
-
-const jwt = new JwtService();
-const auth = (userId: string, roles: string[] = []) => ({
-  Authorization: `Bearer ${jwt.sign({ sub: userId, roles }, { secret: DEV_JWT_SECRET, expiresIn: 3600 })}`,
-});
-
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { until, devAuth as auth } from '../support/wait';
 
 describe(`Scale-out with Redis: three instances on one ${process.env.TEST_BACKEND === 'postgres' ? 'PostgreSQL' : 'SQLite'} database`, () => {
   let db: TempDatabase;

@@ -8,23 +8,12 @@ import request from 'supertest';
 import { io, Socket } from 'socket.io-client';
 import { hostToken } from './host-auth.guard';
 import { createHostApp, prepareHostDatabase } from './host-app';
+import { until } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const bearer = (userId: string, role: 'user' | 'admin' = 'user') => ({
   Authorization: `Bearer ${hostToken(userId, role)}`,
 });
-
-async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function logLines(file: string): Record<string, any>[] {
   if (!fs.existsSync(file)) return [];
