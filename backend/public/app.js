@@ -200,6 +200,13 @@
     if (state.detail && state.detail.id === event.batchId) renderDetailSummary();
   }
 
+  /** Live stage of an item in the open details table (operations that report progress inside items). */
+  function onItemProgress(event) {
+    if (!state.detail || state.detail.id !== event.batchId) return;
+    const row = document.querySelector('#items-table tr[data-seq="' + event.seq + '"]');
+    if (row) row.children[3].textContent = event.stage + ' ' + event.percentage + '%';
+  }
+
   /** Items/s between consecutive samples, drawn as an SVG polyline (no library). */
   function drawChart(id) {
     const svg = $('chart');
@@ -273,6 +280,7 @@
       .replaceChildren(
         ...page.data.map((item) => {
           const row = document.createElement('tr');
+          row.dataset.seq = String(item.seq);
           const cells = [
             String(item.seq),
             item.status,
@@ -305,6 +313,7 @@
     state.socket = io('/batches', { auth: { token: state.token } });
     state.socket.on('batch-progress', onEvent);
     state.socket.on('batch-complete', onEvent);
+    state.socket.on('item-progress', onItemProgress);
     state.socket.on('batch-error', (e) => ($('submit-result').textContent = e.code + ': ' + e.message));
     state.socket.on(
       'connect_error',

@@ -217,4 +217,19 @@ describe('Web page in headless Chromium (e2e)', () => {
     await page.locator('#flag-audit li', { hasText: 'root-admin' }).first().waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin.png'), fullPage: true });
   });
+
+  it('shows the stage of each item live in the details while an operation reports progress inside items', async () => {
+    const { page, errors } = await signInWith('stage-user');
+    await page.getByText('BATCH_OPERATIONS is on for you').waitFor();
+    await page.locator('#operation').selectOption('diagnostics.echo');
+    const stages = ['downloading', 'extracting', 'saving'];
+    await page.getByLabel(/^Items:/).fill(JSON.stringify([{ n: 0, delayMs: 3000, stages }]));
+    await page.getByRole('button', { name: 'Submit batch' }).click();
+    const li = page.locator('.batch').first();
+    await li.getByRole('button', { name: /^Details of batch/ }).click();
+    const stage = page.locator('#items-table tr[data-seq="0"] td').nth(3);
+    await stage.filter({ hasText: /^(extracting 67|saving 100)%$/ }).waitFor({ timeout: 10_000 });
+    await li.locator('.status', { hasText: /^completed$/ }).waitFor({ timeout: 10_000 });
+    expect(errors).toEqual([]);
+  });
 });
