@@ -100,7 +100,11 @@ describe('POST /batches input handling (e2e)', () => {
       .set(user.auth)
       .send(echo({ operation: 'x.y' }))
       .expect(400);
-    expect(res.body.details.operations).toEqual(['diagnostics.echo', 'papers.import']);
+    expect(res.body.details.operations).toEqual([
+      'diagnostics.echo',
+      'papers.fetch-fulltext',
+      'papers.import',
+    ]);
   });
 
   it('with allowFailures false, rejects invalid papers up front with their indexes (1,000 items, 37 invalid)', async () => {

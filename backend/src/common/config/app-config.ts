@@ -46,6 +46,14 @@ const schema = z
     FEATURE_FLAG_CACHE_MS: intFrom(0, 3_600_000).default(5000),
     TRUST_PROXY_HOPS: intFrom(0, 32).default(0),
     SHUTDOWN_TIMEOUT_MS: intFrom(0, 600_000).default(10_000),
+    FULLTEXT_BASE_URL: z.string().url().default('https://doi.org/'),
+    FULLTEXT_CONCURRENCY: intFrom(1, 256).default(4),
+    FULLTEXT_RATE: z
+      .string()
+      .regex(/^\d+\/\d+$/, 'must look like <count>/<seconds>, e.g. 60/60')
+      .default('60/60'),
+    FULLTEXT_TIMEOUT_MS: intFrom(100, 600_000).default(30_000),
+    FULLTEXT_MAX_BYTES: intFrom(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
     /** Bearer token for GET /metrics in production (unset: /metrics answers 404 there). */
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   })

@@ -93,9 +93,7 @@ export function itemNext(
   if (outcome.ok) return { status: ItemStatus.Success, result: outcome.result };
   if (outcome.permanent || attempt >= rules.maxAttempts)
     return { status: ItemStatus.Failed, error: outcome.error };
-  return {
-    status: ItemStatus.Queued,
-    error: outcome.error,
-    next: rules.now + retryBackoffMs(attempt, rules.retryBaseMs, rules.random),
-  };
+  // Never before the server's Retry-After, whatever the backoff says.
+  const wait = Math.max(retryBackoffMs(attempt, rules.retryBaseMs, rules.random), outcome.retryAfterMs ?? 0);
+  return { status: ItemStatus.Queued, error: outcome.error, next: rules.now + wait };
 }

@@ -5,6 +5,8 @@ import { ENGINE_DATABASE, type EngineDatabase, PRISMA_CLIENT } from '../shared/p
 import type { SqlExecutor } from '../shared/database/sql-executor';
 import { BatchStatus, ItemStatus } from './batch-status';
 import { finalStatusSql } from './batch-lifecycle';
+import { OperationLimitsRepository } from './operation-limits.repository';
+import type { OperationLimits } from './operations/batch-operation';
 import { rowToBatch } from './batch-row.mapper';
 import type { BatchRecord } from './batch.types';
 
@@ -47,6 +49,7 @@ export class BatchRepository implements OnApplicationShutdown {
   constructor(
     @Inject(ENGINE_DATABASE) private readonly db: EngineDatabase,
     @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
+    private readonly limits: OperationLimitsRepository,
   ) {}
 
   /** Last step of shutdown (workers stop in onModuleDestroy): closes a connection the engine owns. */
@@ -142,13 +145,14 @@ export class BatchRepository implements OnApplicationShutdown {
     now: number,
     leaseMs: number,
     defaultLimit: number,
+    limitsOf: (operation: string) => OperationLimits | undefined = () => undefined,
   ): Promise<{ batch: BatchRecord; items: ClaimedRow[]; started: boolean } | null> {
     const d = this.db.dialect;
     return this.transaction(async (tx) => {
       const candidates = await tx.$queryRawUnsafe<
-        { id: string; chunkSize: bigint | number | null; status: string }[]
+        { id: string; chunkSize: bigint | number | null; status: string; operation: string }[]
       >(
-        `SELECT b."id", ${d.jsonInt('b."options"', 'chunkSize')} AS "chunkSize", b."status"
+        `SELECT b."id", ${d.jsonInt('b."options"', 'chunkSize')} AS "chunkSize", b."status", b."operation"
          FROM "BatchOperation" b
          WHERE b."status" IN ${ACTIVE} AND b."sealed" = TRUE
          ORDER BY (SELECT MAX(u."lastClaimedAt") FROM "BatchOperation" u
@@ -164,7 +168,25 @@ export class BatchRepository implements OnApplicationShutdown {
       const fullScan = now - this.lastFullScanAt >= FULL_SCAN_EVERY_MS;
       if (fullScan) this.lastFullScanAt = now;
       for (const candidate of candidates) {
-        const limit = Number(candidate.chunkSize ?? defaultLimit);
+        let limit = Number(candidate.chunkSize ?? defaultLimit);
+        // An operation with limits gets no more items than the slots it could lease (held
+        // across processes); without a slot, or while held, its batches wait queued.
+        const limits = limitsOf(candidate.operation);
+        let slots: number[] = [];
+        if (limits) {
+          if ((await this.limits.heldUntil(tx, candidate.operation, now)) !== null) continue;
+          slots = await this.limits.acquire(
+            tx,
+            candidate.operation,
+            limits,
+            leaseToken,
+            now,
+            now + leaseMs,
+            limit,
+          );
+          if (slots.length === 0) continue;
+          limit = slots.length;
+        }
         // Expired leases first (a dead worker's items, in seq order), then due queued items.
         const expired = fullScan
           ? `SELECT "id" FROM (
@@ -195,6 +217,11 @@ export class BatchRepository implements OnApplicationShutdown {
           limit,
           limit,
         );
+        if (limits) {
+          await this.limits.releaseSome(tx, candidate.operation, leaseToken, slots.slice(items.length));
+          if (limits.rate && items.length > 0)
+            await this.limits.countStarts(tx, candidate.operation, limits.rate, now, items.length);
+        }
         if (items.length === 0) {
           if (fullScan) this.claimedThrough.delete(candidate.id);
           continue;

@@ -19,6 +19,7 @@ import { BatchRecord } from './batch.types';
 import { BatchOperationHandler, ChunkItem, ItemOutcome } from './operations/batch-operation';
 import { OperationRegistry } from './operations/operation.registry';
 import { ItemProgressCoalescer, ItemProgressReport } from './item-progress';
+import { OperationLimitsRepository } from './operation-limits.repository';
 
 /** Consecutive failed iterations wait poll × 2^n (at most 10 s), with jitter so processes do not retry in step. */
 function failureBackoffMs(failures: number, pollMs: number): number {
@@ -57,6 +58,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(BATCH_SETTINGS) private readonly settings: BatchSettings,
     @Inject(REQUEST_CONTEXT_PORT) private readonly context: RequestContextPort,
     @Inject(METRICS_PORT) private readonly metrics: MetricsPort,
+    private readonly limits: OperationLimitsRepository,
     logger: ModuleLogger,
   ) {
     this.logger = logger.forContext(BatchWorker.name);
@@ -91,6 +93,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       this.clock.now(),
       this.settings.leaseMs,
       this.settings.chunkSize,
+      (operation) => this.registry.get(operation)?.limits,
     );
     if (!claimed) return false;
     const claim = { ...claimed, leaseToken };
@@ -144,10 +147,11 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (claim.started) this.emit(BatchEvent.Started, batch);
     const handler = this.registry.get(batch.operation);
     const heartbeat = setInterval(
-      () =>
-        void this.repository
-          .renewLease(batch.id, claim.leaseToken, this.clock.now() + this.settings.leaseMs)
-          .catch(() => undefined),
+      () => {
+        const until = this.clock.now() + this.settings.leaseMs;
+        void this.repository.renewLease(batch.id, claim.leaseToken, until).catch(() => undefined);
+        if (handler?.limits) void this.limits.renew(claim.leaseToken, until).catch(() => undefined);
+      },
       Math.max(250, Math.floor(this.settings.leaseMs / 3)),
     );
     try {
@@ -179,6 +183,8 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       });
     } finally {
       clearInterval(heartbeat);
+      // The chunk's operation slots go back at once (else they come back when their lease ends).
+      if (handler?.limits) await this.limits.release(claim.leaseToken).catch(() => undefined);
     }
   }
 
@@ -330,6 +336,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
           logger: this.logger,
           tx,
           progress: (item, report) => progress.report(item, report),
+          hold: (key, until) => this.limits.hold(claim.batch.operation, key, until),
         });
       } catch (error) {
         // Inside a transaction the handler's partial effects must not commit: rethrow to roll back.

@@ -13,6 +13,7 @@ export {
   type ChunkItem,
   type ItemOutcome,
   type OperationContext,
+  type OperationLimits,
   PermanentItemError,
 } from './operations/batch-operation';
 export type { BatchCompleteEvent, BatchProgressEvent } from './batch-socket.events';

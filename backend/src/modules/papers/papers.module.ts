@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PapersFetchFulltextOperation } from './papers-fulltext.operation';
 import { PapersImportOperation } from './papers-import.operation';
 import { PapersController } from './papers.controller';
 import { PapersRepository } from './papers.repository';
@@ -7,6 +8,6 @@ import { PapersService } from './papers.service';
 /** The caller's papers, and the `papers.import` batch operation (found by BatchModule's discovery). */
 @Module({
   controllers: [PapersController],
-  providers: [PapersRepository, PapersService, PapersImportOperation],
+  providers: [PapersRepository, PapersService, PapersImportOperation, PapersFetchFulltextOperation],
 })
 export class PapersModule {}

@@ -96,6 +96,17 @@ export class PapersRepository {
     return { rows, total };
   }
 
+  /** The outcome of a full-text download on the paper. */
+  async storeFullText(
+    paperId: string,
+    outcome: { status: 'available' | 'not_available' | 'failed'; text: string | null; words: number | null },
+  ): Promise<void> {
+    await this.prisma.paper.update({
+      where: { id: paperId },
+      data: { fullTextStatus: outcome.status, fullText: outcome.text, fullTextWords: outcome.words },
+    });
+  }
+
   /** One of the user's papers, with its full text; null for a missing or someone else's paper. */
   findForUser(userId: string, id: string) {
     return this.prisma.paper.findFirst({ where: { id, userId } });

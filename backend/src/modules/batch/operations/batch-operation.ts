@@ -13,7 +13,20 @@ export interface ChunkItem<T> {
   idempotencyKey: string;
 }
 
-export type ItemOutcome = { ok: true; result: unknown } | { ok: false; error: string; permanent: boolean };
+export type ItemOutcome =
+  | { ok: true; result: unknown }
+  /** `retryAfterMs`: not before this long (a server's Retry-After), whatever the backoff says. */
+  | { ok: false; error: string; permanent: boolean; retryAfterMs?: number };
+
+/**
+ * Limits held across every process sharing the database: at most `concurrency` items of
+ * the operation in flight, at most `rate.count` started per `rate.windowMs`. Items
+ * waiting for a slot stay queued; they never fail or burn attempts because of a limit.
+ */
+export interface OperationLimits {
+  concurrency: number;
+  rate?: { count: number; windowMs: number };
+}
 
 export interface OperationContext {
   batchId: string;
@@ -29,6 +42,11 @@ export interface OperationContext {
    * per item per PROGRESS_INTERVAL_MS, the last state always sent.
    */
   progress(item: ChunkItem<unknown>, report: { stage: string; percentage: number; message?: string }): void;
+  /**
+   * Holds every call of this operation to `key` (e.g. a host that answered 429) until
+   * `until` (epoch ms), in every process: no chunk of the operation is claimed before.
+   */
+  hold(key: string, until: number): Promise<void>;
 }
 
 /**
@@ -41,6 +59,8 @@ export interface OperationContext {
 export interface BatchOperationHandler<T = unknown> {
   readonly itemSchema: z.ZodType<T>;
   readonly transactional: boolean;
+  /** Shared limits for operations that call the outside world (optional). */
+  readonly limits?: OperationLimits;
   process(items: ChunkItem<T>[], ctx: OperationContext): Promise<ItemOutcome[]>;
 }
 

@@ -2,6 +2,7 @@ import { givenBatch, givenBatchFeatureOn, givenUser } from '../../../../test/sup
 import { givenApp, TestApp } from '../../../../test/support/test-app';
 import { ItemStatus } from '../../batch/batch-status';
 import { BatchRepository } from '../../batch/batch.repository';
+import { OperationLimitsRepository } from '../../batch/operation-limits.repository';
 import { createEngineDatabase, OwnedEngineDatabase } from './engine-database';
 
 /** The engine's own connection (what a monolith uses), on whichever back end the run tests. */
@@ -14,7 +15,7 @@ describe(`${createEngineDatabase.name} (${process.env.TEST_BACKEND ?? 'sqlite'})
     app = await givenApp({ BATCH_WORKERS: '0' });
     await givenBatchFeatureOn(app);
     db = createEngineDatabase(app.db.url);
-    sut = new BatchRepository(db, app.prisma);
+    sut = new BatchRepository(db, app.prisma, new OperationLimitsRepository(db));
   });
   afterAll(async () => {
     await db.close();

@@ -1,0 +1,153 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { SqlExecutor } from '../shared/database/sql-executor';
+import { ENGINE_DATABASE, type EngineDatabase } from '../shared/ports';
+import type { OperationLimits } from './operations/batch-operation';
+
+/**
+ * All SQL of operation limits, shared by every process on the database: concurrency
+ * slots leased by the chunk that uses them (a dead process's slots come back when the
+ * lease ends, nothing leaks), fixed-window start counts, and holds on an operation's
+ * calls until a time (a host's Retry-After). Called inside the claim's transaction, so a
+ * slot is taken exactly when the items it is for are claimed.
+ */
+@Injectable()
+export class OperationLimitsRepository {
+  private readonly seeded = new Set<string>();
+
+  constructor(@Inject(ENGINE_DATABASE) private readonly db: EngineDatabase) {}
+
+  /** The latest hold on the operation that is still running at `now` (epoch ms), or null. */
+  async heldUntil(tx: SqlExecutor, operation: string, now: number): Promise<number | null> {
+    const [row] = await tx.$queryRawUnsafe<{ until: unknown }[]>(
+      `SELECT MAX("until") AS "until" FROM "OperationHold" WHERE "operation" = ? AND "until" > ?`,
+      operation,
+      now,
+    );
+    return row?.until === null || row?.until === undefined ? null : Number(row.until);
+  }
+
+  /**
+   * Leases up to `wanted` free slots to `holder` (within the concurrency and the current
+   * rate window's remaining starts); returns the slot numbers.
+   */
+  async acquire(
+    tx: SqlExecutor,
+    operation: string,
+    limits: OperationLimits,
+    holder: string,
+    now: number,
+    leaseUntil: number,
+    wanted: number,
+  ): Promise<number[]> {
+    const d = this.db.dialect;
+    await this.seed(tx, operation, limits.concurrency);
+    let allowance = wanted;
+    if (limits.rate)
+      allowance = Math.min(allowance, await this.rateAllowance(tx, operation, limits.rate, now));
+    if (allowance <= 0) return [];
+    const rows = await tx.$queryRawUnsafe<{ slot: unknown }[]>(
+      `UPDATE "OperationSlot" SET "holder" = ?, "leaseExpiresAt" = ?
+       WHERE "operation" = ? AND "slot" IN (
+         SELECT "slot" FROM "OperationSlot"
+         WHERE "operation" = ? AND "slot" < ${d.int} AND ("holder" IS NULL OR "leaseExpiresAt" < ?)
+         ORDER BY "slot" LIMIT ${d.int}${d.skipLocked})
+       RETURNING "slot"`,
+      holder,
+      leaseUntil,
+      operation,
+      operation,
+      limits.concurrency,
+      now,
+      allowance,
+    );
+    return rows.map((r) => Number(r.slot)).sort((a, b) => a - b);
+  }
+
+  /** Counts `count` starts in the current window (the items actually claimed). */
+  async countStarts(
+    tx: SqlExecutor,
+    operation: string,
+    rate: NonNullable<OperationLimits['rate']>,
+    now: number,
+    count: number,
+  ): Promise<void> {
+    await tx.$executeRawUnsafe(
+      `UPDATE "OperationWindow" SET "count" = "count" + ${this.db.dialect.int} WHERE "operation" = ? AND "windowStart" = ?`,
+      count,
+      operation,
+      Math.floor(now / rate.windowMs) * rate.windowMs,
+    );
+  }
+
+  /** Frees the given slots of `holder` (claimed fewer items than slots taken). */
+  async releaseSome(tx: SqlExecutor, operation: string, holder: string, slots: number[]): Promise<void> {
+    if (slots.length === 0) return;
+    await tx.$executeRawUnsafe(
+      `UPDATE "OperationSlot" SET "holder" = NULL, "leaseExpiresAt" = 0
+       WHERE "operation" = ? AND "holder" = ? AND "slot" IN (${slots.map(() => this.db.dialect.int).join(', ')})`,
+      operation,
+      holder,
+      ...slots,
+    );
+  }
+
+  /** Frees every slot a chunk holds (its outcomes are recorded, or it failed). */
+  release(holder: string): Promise<number> {
+    return this.db.execute(
+      `UPDATE "OperationSlot" SET "holder" = NULL, "leaseExpiresAt" = 0 WHERE "holder" = ?`,
+      holder,
+    );
+  }
+
+  /** Keeps a running chunk's slots (heartbeat, with its item leases). */
+  renew(holder: string, until: number): Promise<number> {
+    return this.db.execute(
+      `UPDATE "OperationSlot" SET "leaseExpiresAt" = ? WHERE "holder" = ?`,
+      until,
+      holder,
+    );
+  }
+
+  /** Holds the operation's calls to `key` (e.g. a host) until `until`; never shortens an existing hold. */
+  async hold(operation: string, key: string, until: number): Promise<void> {
+    await this.db.execute(
+      `INSERT INTO "OperationHold" ("operation", "key", "until") VALUES (?, ?, ?)
+       ON CONFLICT ("operation", "key") DO UPDATE SET "until" = CASE WHEN "OperationHold"."until" > EXCLUDED."until" THEN "OperationHold"."until" ELSE EXCLUDED."until" END`,
+      operation,
+      key,
+      until,
+    );
+  }
+
+  private async rateAllowance(
+    tx: SqlExecutor,
+    operation: string,
+    rate: NonNullable<OperationLimits['rate']>,
+    now: number,
+  ): Promise<number> {
+    const windowStart = Math.floor(now / rate.windowMs) * rate.windowMs;
+    await tx.$executeRawUnsafe(
+      `INSERT INTO "OperationWindow" ("operation", "windowStart", "count") VALUES (?, ?, 0) ON CONFLICT DO NOTHING`,
+      operation,
+      windowStart,
+    );
+    const [row] = await tx.$queryRawUnsafe<{ count: unknown }[]>(
+      `SELECT "count" FROM "OperationWindow" WHERE "operation" = ? AND "windowStart" = ?${this.db.dialect.forUpdate}`,
+      operation,
+      windowStart,
+    );
+    return rate.count - Number(row?.count ?? 0);
+  }
+
+  /** Creates the operation's slot rows once per process (idempotent across processes). */
+  private async seed(tx: SqlExecutor, operation: string, concurrency: number): Promise<void> {
+    const key = `${operation}:${concurrency}`;
+    if (this.seeded.has(key)) return;
+    const values = Array.from({ length: concurrency }, () => `(?, ${this.db.dialect.int})`).join(', ');
+    await tx.$executeRawUnsafe(
+      `INSERT INTO "OperationSlot" ("operation", "slot") VALUES ${values} ON CONFLICT DO NOTHING`,
+      ...Array.from({ length: concurrency }, (_, slot) => [operation, slot]).flat(),
+    );
+    this.seeded.add(key);
+  }
+}

@@ -1,0 +1,85 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import PDFDocument from 'pdfkit';
+
+/** A small real PDF with `sentence` on each of its pages, made in memory. */
+export function makePdf(sentence: string, pages = 2): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const doc = new PDFDocument();
+    const chunks: Buffer[] = [];
+    doc.on('data', (c: Buffer) => chunks.push(c));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    for (let i = 0; i < pages; i++) {
+      if (i > 0) doc.addPage();
+      doc.text(`${sentence} Page ${i + 1}.`);
+    }
+    doc.end();
+  });
+}
+
+export interface PublisherRequest {
+  path: string;
+  at: number;
+  status: number;
+}
+
+/**
+ * A fake publisher on 127.0.0.1 serving DOIs under /10.9999/: `ok-<n>` (a PDF with
+ * "Sentence of paper <n>.", after `delayMs`), `missing` 404, `paywall` 403, `html` (a web
+ * page), `broken` (not a PDF), `limited` (429 with Retry-After: 2 the first time, then a
+ * PDF), `redirect` (two hops to ok-redirected). It records every request and the most
+ * connections it ever had open at once.
+ */
+export async function startFakePublisher(delayMs = 150) {
+  const requests: PublisherRequest[] = [];
+  let open = 0;
+  let maxOpen = 0;
+  let limitedSeen = 0;
+  const server = http.createServer((req, res) => {
+    open += 1;
+    maxOpen = Math.max(maxOpen, open);
+    res.once('close', () => (open -= 1));
+    const path = decodeURIComponent(req.url ?? '/');
+    const reply = (
+      status: number,
+      type: string,
+      body: string | Buffer,
+      headers: Record<string, string> = {},
+    ) => {
+      requests.push({ path, at: Date.now(), status });
+      res.writeHead(status, {
+        'Content-Type': type,
+        'Content-Length': String(Buffer.byteLength(body)),
+        ...headers,
+      });
+      res.end(body);
+    };
+    const pdf = (name: string) =>
+      setTimeout(
+        () => void makePdf(`Sentence of paper ${name}.`).then((b) => reply(200, 'application/pdf', b)),
+        delayMs,
+      );
+    const doi = path.replace(/^\/10\.9999\//, '');
+    if (doi.startsWith('ok-')) return pdf(doi.slice(3));
+    if (doi === 'missing') return reply(404, 'text/plain', 'not found');
+    if (doi === 'paywall') return reply(403, 'text/plain', 'subscribe first');
+    if (doi === 'html') return reply(200, 'text/html', '<html><body>Landing page</body></html>');
+    if (doi === 'broken') return reply(200, 'application/pdf', 'this is not a pdf at all');
+    if (doi === 'limited') {
+      limitedSeen += 1;
+      return limitedSeen === 1
+        ? reply(429, 'text/plain', 'slow down', { 'Retry-After': '2' })
+        : pdf('limited');
+    }
+    if (doi === 'redirect') return reply(302, 'text/plain', '', { Location: '/hop-2' });
+    if (path === '/hop-2') return reply(301, 'text/plain', '', { Location: '/10.9999/ok-redirected' });
+    return reply(404, 'text/plain', 'unknown');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    requests,
+    maxOpen: () => maxOpen,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
