@@ -128,4 +128,61 @@ describe('papers.fetch-fulltext against a fake publisher, two server processes o
       ]),
     );
   });
+
+  const importPapers = async (dois: string[]) => {
+    const imported = await submit({
+      operation: 'papers.import',
+      items: dois.map((doi, i) => ({ title: `T ${i}`, doi })),
+    });
+    await finished(imported.id);
+    const list = (await request(a.baseUrl).get('/papers?limit=100').set(user.auth)).body.data as {
+      id: string;
+      doi: string;
+    }[];
+    return dois.map((doi) => list.find((p) => p.doi === doi)!.id);
+  };
+  const itemsOf = async (id: string) =>
+    (await request(b.baseUrl).get(`/batches/${id}/items?limit=100`).set(user.auth)).body.data as {
+      status: string;
+      attempts: number;
+      stage: string | null;
+    }[];
+
+  it('cancel while downloads trickle: every connection closes within 1.5 s and the items end cancelled', async () => {
+    publisher.setTrickle(true);
+    const ids = await importPapers([0, 1, 2].map((n) => `10.9999/slow-c${n}`));
+    const batch = await submit({
+      operation: 'papers.fetch-fulltext',
+      items: ids.map((paperId) => ({ paperId })),
+    });
+    await until('downloads open', async () => publisher.open() === 3);
+    expect((await itemsOf(batch.id)).every((i) => i.stage === 'downloading')).toBe(true);
+    await request(b.baseUrl).post(`/batches/${batch.id}/cancel`).set(user.auth).expect(202);
+    const sent = Date.now();
+    await until('connections closed', async () => publisher.open() === 0, 5_000);
+    expect(Date.now() - sent).toBeLessThan(1_500);
+    expect(await finished(batch.id, 5_000)).toMatchObject({ status: 'cancelled', cancelledCount: 3 });
+    expect((await itemsOf(batch.id)).map((i) => i.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+  });
+
+  it('pause stops the downloads, keeps the attempts, and resume fetches every paper', async () => {
+    publisher.setTrickle(true);
+    const ids = await importPapers([0, 1].map((n) => `10.9999/slow-p${n}`));
+    const batch = await submit({
+      operation: 'papers.fetch-fulltext',
+      items: ids.map((paperId) => ({ paperId })),
+    });
+    await until('downloads open', async () => publisher.open() === 2);
+    await request(a.baseUrl).post(`/batches/${batch.id}/pause`).set(user.auth).expect(202);
+    await until('connections closed', async () => publisher.open() === 0, 1_500);
+    await until('requeued', async () => (await itemsOf(batch.id)).every((i) => i.status === 'queued'), 2_000);
+    expect((await itemsOf(batch.id)).map((i) => i.attempts)).toEqual([0, 0]);
+    publisher.setTrickle(false);
+    await request(a.baseUrl).post(`/batches/${batch.id}/resume`).set(user.auth).expect(202);
+    expect(await finished(batch.id)).toMatchObject({ status: 'completed', succeededCount: 2 });
+    expect((await itemsOf(batch.id)).map((i) => [i.status, i.attempts, i.stage])).toEqual([
+      ['success', 1, 'saving'],
+      ['success', 1, 'saving'],
+    ]);
+  });
 });

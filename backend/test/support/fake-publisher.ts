@@ -27,7 +27,8 @@ export interface PublisherRequest {
  * A fake publisher on 127.0.0.1 serving DOIs under /10.9999/: `ok-<n>` (a PDF with
  * "Sentence of paper <n>.", after `delayMs`), `missing` 404, `paywall` 403, `html` (a web
  * page), `broken` (not a PDF), `limited` (429 with Retry-After: 2 the first time, then a
- * PDF), `redirect` (two hops to ok-redirected). It records every request and the most
+ * PDF), `redirect` (two hops to ok-redirected), `slow-<n>` (a body trickling a byte every 100 ms, or
+ * a PDF at once after `setTrickle(false)`). It records every request and the most
  * connections it ever had open at once.
  */
 export async function startFakePublisher(delayMs = 150) {
@@ -35,6 +36,7 @@ export async function startFakePublisher(delayMs = 150) {
   let open = 0;
   let maxOpen = 0;
   let limitedSeen = 0;
+  const state = { trickle: true };
   const server = http.createServer((req, res) => {
     open += 1;
     maxOpen = Math.max(maxOpen, open);
@@ -61,6 +63,15 @@ export async function startFakePublisher(delayMs = 150) {
       );
     const doi = path.replace(/^\/10\.9999\//, '');
     if (doi.startsWith('ok-')) return pdf(doi.slice(3));
+    if (doi.startsWith('slow-')) {
+      if (!state.trickle) return pdf(doi);
+      // Trickles a PDF-sized body a byte every 100 ms: an aborted download closes the connection.
+      requests.push({ path, at: Date.now(), status: 200 });
+      res.writeHead(200, { 'Content-Type': 'application/pdf', 'Content-Length': '1000' });
+      const timer = setInterval(() => res.write('%'), 100);
+      res.once('close', () => clearInterval(timer));
+      return;
+    }
     if (doi === 'missing') return reply(404, 'text/plain', 'not found');
     if (doi === 'paywall') return reply(403, 'text/plain', 'subscribe first');
     if (doi === 'html') return reply(200, 'text/html', '<html><body>Landing page</body></html>');
@@ -80,6 +91,9 @@ export async function startFakePublisher(delayMs = 150) {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
     requests,
     maxOpen: () => maxOpen,
+    open: () => open,
+    /** Slow DOIs trickle while true, answer at once when false. */
+    setTrickle: (on: boolean) => (state.trickle = on),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
