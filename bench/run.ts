@@ -14,6 +14,7 @@ import {
   startServer,
   tokenFor,
 } from './lib/harness';
+import { fulltextThroughput } from './lib/fulltext';
 import { loadFromOwnProcess } from './lib/latency';
 import { graphileWorker, pgBoss } from './lib/peers';
 import { percentile, printTable, round, Row } from './lib/stats';
@@ -296,6 +297,22 @@ async function main(): Promise<void> {
   } finally {
     await server.close();
   }
+
+  // 9. papers.fetch-fulltext against the fake publisher (PDFs answered after 20 ms), concurrency 1, 4, 16.
+  const fulltext = [];
+  for (const concurrency of [1, 4, 16]) {
+    const run = await fulltextThroughput(concurrency, quick ? 100 : 300);
+    fulltext.push(run);
+    rows.push({
+      benchmark: `9. papers.fetch-fulltext, FULLTEXT_CONCURRENCY=${concurrency}`,
+      measured: `${Math.round(run.itemsPerSecond)} items/s`,
+      baseline: `${Math.round(run.bareItemsPerSecond)} items/s bare fetch`,
+      ratio: `+${round(run.overheadMsPerItem, 1)} ms/item`,
+      target: 'reported',
+      met: null,
+    });
+  }
+  results.fulltext = fulltext;
 
   // 5. Socket latency: commit → client, every event (no coalescing).
   const socketServer = await startServer({ PROGRESS_INTERVAL_MS: '0' });

@@ -1,0 +1,73 @@
+import { startFakePublisher } from '../../backend/test/support/fake-publisher';
+import { connectSocket, request, startServer, tokenFor } from './harness';
+
+export interface FulltextRun {
+  concurrency: number;
+  itemsPerSecond: number;
+  bareItemsPerSecond: number;
+  /** Extra ms per item over a bare fetch of the same PDFs at the same concurrency (extraction and storage included). */
+  overheadMsPerItem: number;
+}
+
+/** papers.fetch-fulltext against the fake publisher (each PDF answered after `delayMs`), and a bare fetch of the same PDFs. */
+export async function fulltextThroughput(concurrency: number, n: number, delayMs = 20): Promise<FulltextRun> {
+  const publisher = await startFakePublisher(delayMs);
+  const server = await startServer({
+    FULLTEXT_BASE_URL: publisher.baseUrl,
+    FULLTEXT_CONCURRENCY: String(concurrency),
+    FULLTEXT_RATE: '1000000/60',
+  });
+  try {
+    const token = tokenFor('bench-fulltext');
+    const run = async (body: object) => {
+      const socket = await connectSocket(server.baseUrl, token);
+      const done = new Promise((resolve) => socket.on('batch-complete', resolve));
+      const started = performance.now();
+      const res = await request(server.baseUrl, 'POST', '/batches', token, body);
+      if (res.status !== 202) throw new Error(`POST /batches: ${res.status}`);
+      await done;
+      socket.close();
+      return performance.now() - started;
+    };
+    await run({
+      operation: 'papers.import',
+      items: Array.from({ length: n }, (_, i) => ({ title: `F ${i}`, doi: `10.9999/ok-${i}` })),
+    });
+    const papers = (await request(server.baseUrl, 'GET', `/papers?limit=100`, token)).body as {
+      data: { id: string }[];
+      nextCursor: string | null;
+    };
+    const ids = papers.data.map((p) => p.id);
+    for (let cursor = papers.nextCursor; cursor;) {
+      const page = (await request(server.baseUrl, 'GET', `/papers?limit=100&cursor=${cursor}`, token))
+        .body as typeof papers;
+      ids.push(...page.data.map((p) => p.id));
+      cursor = page.nextCursor;
+    }
+    const ms = await run({
+      operation: 'papers.fetch-fulltext',
+      items: ids.map((paperId) => ({ paperId })),
+      options: { chunkSize: 100 },
+    });
+    const bareStarted = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < n) {
+          const i = next++;
+          await (await fetch(`${publisher.baseUrl}10.9999/ok-${i}`)).arrayBuffer();
+        }
+      }),
+    );
+    const bareMs = performance.now() - bareStarted;
+    return {
+      concurrency,
+      itemsPerSecond: (n / ms) * 1000,
+      bareItemsPerSecond: (n / bareMs) * 1000,
+      overheadMsPerItem: (ms - bareMs) / n,
+    };
+  } finally {
+    await server.close();
+    await publisher.close();
+  }
+}
