@@ -2,21 +2,27 @@ import path from 'node:path';
 import request from 'supertest';
 import { startFakePublisher } from '../support/fake-publisher';
 import { spawnServer, ServerProcess } from '../support/server-process';
-import { givenTempDatabase, TempDatabase } from '../support/temp-database';
+import { givenRedisPrefix, REDIS_URL } from '../support/redis';
+import { givenDatabase, TEST_BACKEND, TempDatabase } from '../support/temp-database';
 import { devAuth, until } from '../support/wait';
 
 /** Real server processes: pdf-parse loads pdf.js's worker with a dynamic import, which Jest's VM does not allow. */
 describe('papers.fetch-fulltext against a fake publisher, two server processes on one database', () => {
   let publisher: Awaited<ReturnType<typeof startFakePublisher>>;
   let db: TempDatabase;
+  let redis: ReturnType<typeof givenRedisPrefix> | null;
   let a: ServerProcess;
   let b: ServerProcess;
 
   beforeAll(async () => {
     publisher = await startFakePublisher();
-    db = givenTempDatabase();
+    db = await givenDatabase();
+    // The conformance run (TEST_BACKEND=postgres) shares limits and events through Redis too.
+    redis = TEST_BACKEND === 'postgres' ? givenRedisPrefix() : null;
     const env = (name: string) => ({
+      ...(redis ? { REDIS_URL, REDIS_KEY_PREFIX: redis.prefix } : {}),
       DATABASE_URL: db.url,
+      BATCH_LEASE_MS: '1500',
       LOG_DIR: path.join(db.dir, `logs-${name}`),
       FULLTEXT_BASE_URL: publisher.baseUrl,
       FULLTEXT_CONCURRENCY: '3',
@@ -35,8 +41,9 @@ describe('papers.fetch-fulltext against a fake publisher, two server processes o
       .expect(200);
   });
   afterAll(async () => {
-    await Promise.all([a.stop(), b.stop()]);
+    await Promise.all([a.crash(), b.stop()]);
     await db.remove();
+    await redis?.cleanup();
     await publisher.close();
   });
 
@@ -59,13 +66,14 @@ describe('papers.fetch-fulltext against a fake publisher, two server processes o
 
   it('fetches 60 papers with at most 3 downloads at once across both, classifies every failure, honours Retry-After for the whole host', async () => {
     const dois = [
-      ...Array.from({ length: 54 }, (_, n) => `10.9999/ok-${n}`),
+      ...Array.from({ length: 53 }, (_, n) => `10.9999/ok-${n}`),
       '10.9999/missing',
       '10.9999/paywall',
       '10.9999/html',
       '10.9999/broken',
       '10.9999/limited',
       '10.9999/redirect',
+      '10.9999/unavailable',
     ];
     const imported = await submit({
       operation: 'papers.import',
@@ -98,6 +106,7 @@ describe('papers.fetch-fulltext against a fake publisher, two server processes o
     expect((await paper('10.9999/ok-7')).fullText).toContain('Sentence of paper 7.');
     expect((await paper('10.9999/redirect')).fullText).toContain('Sentence of paper redirected.');
     expect((await paper('10.9999/limited')).fullText).toContain('Sentence of paper limited.');
+    expect((await paper('10.9999/unavailable')).fullText).toContain('Sentence of paper unavailable.');
     expect(await paper('10.9999/missing')).toMatchObject({ fullTextStatus: 'not_available', fullText: null });
     for (const doi of ['10.9999/paywall', '10.9999/html', '10.9999/broken'])
       expect(await paper(doi)).toMatchObject({ fullTextStatus: 'failed', fullText: null });
@@ -184,5 +193,74 @@ describe('papers.fetch-fulltext against a fake publisher, two server processes o
       ['success', 1, 'saving'],
       ['success', 1, 'saving'],
     ]);
+  });
+
+  it('starts at most FULLTEXT_RATE downloads per window, and the rest wait queued', async () => {
+    // A third process with a tight rate (the limit is the operation's, read by the process that claims).
+    const c = await spawnServer({
+      DATABASE_URL: db.url,
+      ...(redis ? { REDIS_URL, REDIS_KEY_PREFIX: redis.prefix } : {}),
+      LOG_DIR: path.join(db.dir, 'logs-c'),
+      RATE_LIMIT_BATCH_OPERATIONS: '1000/3600',
+      RATE_LIMIT_THROTTLE_DEFAULT: '100000/60',
+      FULLTEXT_BASE_URL: publisher.baseUrl,
+      FULLTEXT_CONCURRENCY: '16',
+      FULLTEXT_RATE: '4/2',
+      BATCH_POLL_MS: '20',
+      BATCH_WORKERS: '1',
+    });
+    const [aBusy, bBusy] = [a, b];
+    try {
+      // Only c works on this batch: a and b would claim with their own (looser) rate.
+      await Promise.all([aBusy.stop(), bBusy.stop()]);
+      publisher.setTrickle(false);
+      const ids = await (async () => {
+        const imported = (
+          await request(c.baseUrl)
+            .post('/batches')
+            .set(user.auth)
+            .send({
+              operation: 'papers.import',
+              items: Array.from({ length: 10 }, (_, i) => ({ title: `R ${i}`, doi: `10.9999/ok-rate-${i}` })),
+            })
+        ).body as { id: string };
+        await until(
+          'import',
+          async () =>
+            (await request(c.baseUrl).get(`/batches/${imported.id}`).set(user.auth)).body.finishedAt != null,
+        );
+        const list = (await request(c.baseUrl).get('/papers?limit=100').set(user.auth)).body.data as {
+          id: string;
+          doi: string;
+        }[];
+        return list.filter((p) => p.doi.startsWith('10.9999/ok-rate-')).map((p) => p.id);
+      })();
+      const from = publisher.requests.length;
+      const created = (
+        await request(c.baseUrl)
+          .post('/batches')
+          .set(user.auth)
+          .send({
+            operation: 'papers.fetch-fulltext',
+            items: ids.map((paperId) => ({ paperId })),
+          })
+      ).body as { id: string };
+      await until(
+        'rate-limited batch',
+        async () =>
+          (await request(c.baseUrl).get(`/batches/${created.id}`).set(user.auth)).body.finishedAt != null,
+        30_000,
+      );
+      const starts = publisher.requests.slice(from).map((r) => r.at);
+      expect(starts).toHaveLength(10);
+      const perWindow = new Map<number, number>();
+      for (const at of starts)
+        perWindow.set(Math.floor(at / 2000), (perWindow.get(Math.floor(at / 2000)) ?? 0) + 1);
+      // 4 per 2 s window (one may land just past a window edge on its way to the publisher).
+      expect(Math.max(...perWindow.values())).toBeLessThanOrEqual(5);
+      expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual(2000);
+    } finally {
+      await c.stop();
+    }
   });
 });

@@ -27,7 +27,7 @@ export interface PublisherRequest {
  * A fake publisher on 127.0.0.1 serving DOIs under /10.9999/: `ok-<n>` (a PDF with
  * "Sentence of paper <n>.", after `delayMs`), `missing` 404, `paywall` 403, `html` (a web
  * page), `broken` (not a PDF), `limited` (429 with Retry-After: 2 the first time, then a
- * PDF), `redirect` (two hops to ok-redirected), `slow-<n>` (a body trickling a byte every 100 ms, or
+ * PDF), `unavailable` (503 the first time, then a PDF), `redirect` (two hops to ok-redirected), `slow-<n>` (a body trickling a byte every 100 ms, or
  * a PDF at once after `setTrickle(false)`). It records every request and the most
  * connections it ever had open at once.
  */
@@ -36,6 +36,7 @@ export async function startFakePublisher(delayMs = 150) {
   let open = 0;
   let maxOpen = 0;
   let limitedSeen = 0;
+  let unavailableSeen = 0;
   const state = { trickle: true };
   const server = http.createServer((req, res) => {
     open += 1;
@@ -74,6 +75,10 @@ export async function startFakePublisher(delayMs = 150) {
     }
     if (doi === 'missing') return reply(404, 'text/plain', 'not found');
     if (doi === 'paywall') return reply(403, 'text/plain', 'subscribe first');
+    if (doi === 'unavailable') {
+      unavailableSeen += 1;
+      return unavailableSeen === 1 ? reply(503, 'text/plain', 'try later') : pdf('unavailable');
+    }
     if (doi === 'html') return reply(200, 'text/html', '<html><body>Landing page</body></html>');
     if (doi === 'broken') return reply(200, 'application/pdf', 'this is not a pdf at all');
     if (doi === 'limited') {
