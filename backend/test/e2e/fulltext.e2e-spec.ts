@@ -264,3 +264,86 @@ describe('papers.fetch-fulltext against a fake publisher, two server processes o
     }
   });
 });
+
+describe('papers.fetch-fulltext when the process holding the slots is SIGKILLed', () => {
+  it('gives its slots back after the lease; another process fetches every paper, none stored twice', async () => {
+    const publisher = await startFakePublisher();
+    const db = await givenDatabase();
+    const redis = TEST_BACKEND === 'postgres' ? givenRedisPrefix() : null;
+    const env = (name: string) => ({
+      ...(redis ? { REDIS_URL, REDIS_KEY_PREFIX: redis.prefix } : {}),
+      DATABASE_URL: db.url,
+      LOG_DIR: path.join(db.dir, `logs-${name}`),
+      BATCH_LEASE_MS: '1500',
+      BATCH_POLL_MS: '20',
+      FULLTEXT_BASE_URL: publisher.baseUrl,
+      FULLTEXT_CONCURRENCY: '2',
+      RATE_LIMIT_BATCH_OPERATIONS: '1000/3600',
+      RATE_LIMIT_THROTTLE_DEFAULT: '100000/60',
+    });
+    const owner = { auth: devAuth('kill-user') };
+    let survivor: ServerProcess | null = null;
+    const doomed = await spawnServer(env('doomed'));
+    try {
+      await request(doomed.baseUrl)
+        .put('/feature-flags/BATCH_OPERATIONS')
+        .set(devAuth('root', ['admin']))
+        .send({ enabled: true, rollout: 100 })
+        .expect(200);
+      const dois = [0, 1, 2, 3].map((n) => `10.9999/slow-k${n}`);
+      const imported = (
+        await request(doomed.baseUrl)
+          .post('/batches')
+          .set(owner.auth)
+          .send({
+            operation: 'papers.import',
+            items: dois.map((doi, i) => ({ title: `K ${i}`, doi })),
+          })
+      ).body as { id: string };
+      await until(
+        'import',
+        async () =>
+          (await request(doomed.baseUrl).get(`/batches/${imported.id}`).set(owner.auth)).body.finishedAt !=
+          null,
+      );
+      const papers = (await request(doomed.baseUrl).get('/papers?limit=10').set(owner.auth)).body.data as {
+        id: string;
+      }[];
+      const batch = (
+        await request(doomed.baseUrl)
+          .post('/batches')
+          .set(owner.auth)
+          .send({
+            operation: 'papers.fetch-fulltext',
+            items: papers.map((p) => ({ paperId: p.id })),
+          })
+      ).body as { id: string };
+      await until('both slots in use', async () => publisher.open() === 2);
+      await doomed.crash();
+      publisher.setTrickle(false);
+      survivor = await spawnServer(env('survivor'));
+      await until(
+        'completion after the lease',
+        async () =>
+          (await request(survivor!.baseUrl).get(`/batches/${batch.id}`).set(owner.auth)).body.finishedAt !=
+          null,
+        30_000,
+      );
+      const final = (await request(survivor.baseUrl).get(`/batches/${batch.id}`).set(owner.auth)).body;
+      expect(final).toMatchObject({ status: 'completed', succeededCount: 4 });
+      for (const p of papers) {
+        const paper = (await request(survivor.baseUrl).get(`/papers/${p.id}`).set(owner.auth)).body;
+        expect(paper.fullTextStatus).toBe('available');
+      }
+      // Each DOI fetched once, or once more after the crash: never more.
+      for (const doi of dois)
+        expect(publisher.requests.filter((r) => r.path.endsWith(doi)).length).toBeLessThanOrEqual(2);
+    } finally {
+      await doomed.crash();
+      await survivor?.stop();
+      await db.remove();
+      await redis?.cleanup();
+      await publisher.close();
+    }
+  });
+});
