@@ -62,6 +62,40 @@
     );
   }
 
+  const FULL_TEXT = {
+    none: 'not fetched',
+    available: 'available',
+    not_available: 'not available',
+    failed: 'failed',
+  };
+
+  /** The caller's papers with the state of their full text (refreshed when a batch ends). */
+  async function loadPapers() {
+    try {
+      const page = await api('GET', '/papers?limit=20');
+      $('papers-table')
+        .querySelector('tbody')
+        .replaceChildren(
+          ...page.data.map((paper) => {
+            const row = document.createElement('tr');
+            for (const text of [
+              paper.title,
+              paper.doi || '',
+              FULL_TEXT[paper.fullTextStatus] || paper.fullTextStatus,
+              paper.fullTextWords == null ? '' : String(paper.fullTextWords),
+            ]) {
+              const cell = document.createElement('td');
+              cell.textContent = text;
+              row.append(cell);
+            }
+            return row;
+          }),
+        );
+    } catch (e) {
+      $('papers-title').textContent = 'Your papers (' + e.message + ')';
+    }
+  }
+
   function currentUser() {
     const c = claims(state.token);
     return c ? { id: c.sub, admin: Array.isArray(c.roles) && c.roles.includes('admin') } : null;
@@ -198,6 +232,7 @@
     state.samples.set(event.batchId, samples.slice(-300));
     render(Object.assign({ id: event.batchId }, event));
     if (state.detail && state.detail.id === event.batchId) renderDetailSummary();
+    if (event.finishedAt) void loadPapers();
   }
 
   /** Live stage of an item in the open details table (operations that report progress inside items). */
@@ -329,6 +364,7 @@
     state.batches.clear();
     state.seq.clear();
     $('batches').replaceChildren();
+    $('papers-table').querySelector('tbody').replaceChildren();
     state.samples.clear();
     state.detail = null;
     $('detail').hidden = true;
@@ -355,6 +391,7 @@
         const page = await api('GET', '/batches?limit=20');
         page.data.reverse().forEach(render);
       }
+      void loadPapers();
     } catch (e) {
       $('feature').textContent = e.message;
     }

@@ -62,6 +62,9 @@ describe('Web page in headless Chromium (e2e)', () => {
       .waitFor({ timeout: 30_000 });
     expect(await bar.getAttribute('aria-valuenow')).toBe('100');
     expect(await page.locator('.batch .counts').first().textContent()).toContain('2000 / 2000 processed');
+    // The papers section lists them with the state of their full text.
+    await page.locator('#papers-table tbody tr').first().waitFor();
+    expect(await page.locator('#papers-table tbody tr').first().textContent()).toContain('not fetched');
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'web-page.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
