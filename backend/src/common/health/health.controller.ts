@@ -15,11 +15,7 @@ const healthSchema = z.object({
   redis: z.enum(['ok', 'down']).optional(),
 });
 
-export interface Health {
-  status: 'ok' | 'degraded';
-  db: 'ok' | 'down';
-  redis?: 'ok' | 'down';
-}
+export type Health = z.infer<typeof healthSchema>;
 
 @ApiTags('health')
 @Controller('health')

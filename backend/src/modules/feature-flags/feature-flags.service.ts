@@ -13,24 +13,15 @@ import {
   type RequestContextPort,
 } from '../shared/ports';
 import { FEATURE_FLAGS_OPTIONS, type FeatureFlagsModuleOptions } from './feature-flags.options';
-import { PatchFlagDto, PutFlagDto } from './dto/flag.dto';
+import type { z } from 'zod';
+import { flagViewSchema, PatchFlagDto, PutFlagDto } from './dto/flag.dto';
 import { Evaluation, evaluateFlag, FlagRule } from './flag-evaluation';
 import { FeatureFlagsRepository, FlagWrite } from './feature-flags.repository';
 
 export const FLAG_NAME_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
 
-export interface FlagView {
-  name: string;
-  enabled: boolean;
-  rollout: number;
-  whitelist: string[];
-  blacklist: string[];
-  description: string | null;
-  metadata: unknown;
-  createdAt: string;
-  updatedAt: string;
-  updatedBy: string | null;
-}
+/** A flag as the admin API answers it: the type of `flagViewSchema` (metadata is any stored JSON object). */
+export type FlagView = Omit<z.infer<typeof flagViewSchema>, 'metadata'> & { metadata: unknown };
 
 const asIds = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];

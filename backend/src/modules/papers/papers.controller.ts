@@ -7,20 +7,9 @@ import type { AuthUser } from '../../common/auth/auth-user';
 import { CurrentUser } from '../../common/auth/auth.decorators';
 import { ApiQueryFrom, ZodQuery } from '../shared/zod-params';
 import { type ListPapersQuery, listPapersQuerySchema } from './dto/list-papers.query';
+import { paperViewSchema } from './dto/paper.view';
 import { PapersService } from './papers.service';
 
-const paperViewSchema = z.object({
-  id: z.string(),
-  title: z.string(),
-  doi: z.string().nullable(),
-  authors: z.array(z.string()).nullable(),
-  year: z.number().int().nullable(),
-  abstract: z.string().nullable(),
-  fullTextStatus: z.enum(['none', 'available', 'not_available', 'failed']),
-  fullTextWords: z.number().int().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
 const paperWithTextSchema = paperViewSchema.extend({ fullText: z.string().nullable() });
 const papersPageSchema = pageOf(paperViewSchema).extend({ total: z.number().int() });
 

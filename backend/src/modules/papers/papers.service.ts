@@ -3,20 +3,8 @@ import { AppException } from '../shared/errors/app-exception';
 import type { Paper } from '@prisma/client';
 import { decodeCursor, isTimeCursor, Page, toPage } from '../shared/cursor';
 import { ListPapersQuery } from './dto/list-papers.query';
+import type { PaperView } from './dto/paper.view';
 import { PapersRepository } from './papers.repository';
-
-export interface PaperView {
-  id: string;
-  title: string;
-  doi: string | null;
-  authors: unknown;
-  year: number | null;
-  abstract: string | null;
-  fullTextStatus: string;
-  fullTextWords: number | null;
-  createdAt: string;
-  updatedAt: string;
-}
 
 const toView = (p: Omit<Paper, 'fullText'>): PaperView => ({
   id: p.id,
