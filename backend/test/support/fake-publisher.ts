@@ -19,6 +19,7 @@ export function makePdf(sentence: string, pages = 2): Promise<Buffer> {
 
 export interface PublisherRequest {
   path: string;
+  /** Epoch ms the request arrived. */
   at: number;
   status: number;
 }
@@ -43,13 +44,15 @@ export async function startFakePublisher(delayMs = 150) {
     maxOpen = Math.max(maxOpen, open);
     res.once('close', () => (open -= 1));
     const path = decodeURIComponent(req.url ?? '/');
+    // When the request arrived (not when it was answered: PDFs are answered after `delayMs`).
+    const arrivedAt = Date.now();
     const reply = (
       status: number,
       type: string,
       body: string | Buffer,
       headers: Record<string, string> = {},
     ) => {
-      requests.push({ path, at: Date.now(), status });
+      requests.push({ path, at: arrivedAt, status });
       res.writeHead(status, {
         'Content-Type': type,
         'Content-Length': String(Buffer.byteLength(body)),
@@ -67,7 +70,7 @@ export async function startFakePublisher(delayMs = 150) {
     if (doi.startsWith('slow-')) {
       if (!state.trickle) return pdf(doi);
       // Trickles a PDF-sized body a byte every 100 ms: an aborted download closes the connection.
-      requests.push({ path, at: Date.now(), status: 200 });
+      requests.push({ path, at: arrivedAt, status: 200 });
       res.writeHead(200, { 'Content-Type': 'application/pdf', 'Content-Length': '1000' });
       const timer = setInterval(() => res.write('%'), 100);
       res.once('close', () => clearInterval(timer));
