@@ -143,12 +143,11 @@ describe('Web page in headless Chromium (e2e)', () => {
     const li = page.locator(`li[data-id="${created.body.id as string}"]`);
     await li.locator('.status', { hasText: /^completed$/ }).waitFor();
     // A 409 from the server (the page thought the batch could still be cancelled) lands next to the batch.
-    await page.evaluate(() =>
-      document
-        .querySelectorAll('button[data-action="cancel"]')
-        .forEach((b) => ((b as HTMLButtonElement).disabled = false)),
-    );
-    await li.locator('button[data-action="cancel"]').click();
+    // Enabled and clicked in one step: a live render could disable it again in between.
+    await li.locator('button[data-action="cancel"]').evaluate((button: HTMLButtonElement) => {
+      button.disabled = false;
+      button.click();
+    });
     await li.locator('.batch-error', { hasText: /INVALID_STATE/ }).waitFor();
     expect(await page.locator('#submit-result').textContent()).toBe('');
     await page.getByLabel('Development login: user id').fill('second-user');
