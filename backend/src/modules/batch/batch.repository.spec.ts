@@ -1,5 +1,6 @@
 import { ItemStatus } from './batch-status';
 import { BatchRepository } from './batch.repository';
+import { OperationLimitsRepository } from './operation-limits.repository';
 import { givenBatch, givenBatchFeatureOn, givenUser, paperItems } from '../../../test/support/factories';
 import { givenApp, TestApp } from '../../../test/support/test-app';
 
@@ -69,5 +70,44 @@ describe(`${BatchRepository.name} lease fencing`, () => {
     expect(held.size).toBe(0);
     expect((await sut.transaction((tx) => sut.heldItemIds(tx, batch.id, 'tx-new'))).size).toBe(3);
     expect(batch.id).toBeDefined();
+  });
+});
+
+describe(`${OperationLimitsRepository.name} rate`, () => {
+  let app: TestApp;
+  let sut: OperationLimitsRepository;
+  let repository: BatchRepository;
+
+  beforeAll(async () => {
+    app = await givenApp({ BATCH_WORKERS: '0' });
+    sut = app.app.get(OperationLimitsRepository);
+    repository = app.app.get(BatchRepository);
+  });
+  afterAll(() => app.close());
+
+  /** Leases what the limits allow at `now`, counts them as started, and gives the slots back. */
+  async function start(operation: string, now: number, wanted: number): Promise<number> {
+    const limits = { concurrency: 10, rate: { count: 4, windowMs: 2000 } };
+    const holder = `h-${now}-${wanted}`;
+    const slots = await repository.transaction(async (tx) => {
+      const taken = await sut.acquire(tx, operation, limits, holder, now, now + 1000, wanted);
+      if (taken.length > 0) await sut.countStarts(tx, operation, limits.rate, now, taken.length);
+      return taken;
+    });
+    await sut.release(holder);
+    return slots.length;
+  }
+
+  it('is a sliding window: a window edge does not let twice the rate through', async () => {
+    const operation = `test.rate-${Date.now()}`;
+    const edge = Math.ceil(Date.now() / 2000) * 2000 + 20_000;
+    expect(await start(operation, edge - 100, 10)).toBe(4);
+    // A fixed window would allow 4 more here, 200 ms after the first 4.
+    expect(await start(operation, edge + 100, 10)).toBe(0);
+    expect(await start(operation, edge + 1899, 10)).toBe(0);
+    expect(await start(operation, edge + 1900, 2)).toBe(2);
+    expect(await start(operation, edge + 2500, 10)).toBe(2);
+    expect(await start(operation, edge + 3899, 10)).toBe(0);
+    expect(await start(operation, edge + 3900, 10)).toBe(2);
   });
 });

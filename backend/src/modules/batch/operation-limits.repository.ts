@@ -6,7 +6,7 @@ import type { OperationLimits } from './operations/batch-operation';
 /**
  * All SQL of operation limits, shared by every process on the database: concurrency
  * slots leased by the chunk that uses them (a dead process's slots come back when the
- * lease ends, nothing leaks), fixed-window start counts, and holds on an operation's
+ * lease ends, nothing leaks), sliding-window start counts, and holds on an operation's
  * calls until a time (a host's Retry-After). Called inside the claim's transaction, so a
  * slot is taken exactly when the items it is for are claimed.
  */
@@ -63,7 +63,10 @@ export class OperationLimitsRepository {
     return rows.map((r) => Number(r.slot)).sort((a, b) => a - b);
   }
 
-  /** Counts `count` starts in the current window (the items actually claimed). */
+  /**
+   * Records `count` starts at `now` (the items actually claimed) and forgets starts that
+   * have left the window.
+   */
   async countStarts(
     tx: SqlExecutor,
     operation: string,
@@ -71,11 +74,18 @@ export class OperationLimitsRepository {
     now: number,
     count: number,
   ): Promise<void> {
+    const int = this.db.dialect.int;
     await tx.$executeRawUnsafe(
-      `UPDATE "OperationWindow" SET "count" = "count" + ${this.db.dialect.int} WHERE "operation" = ? AND "windowStart" = ?`,
-      count,
+      `INSERT INTO "OperationWindow" ("operation", "windowStart", "count") VALUES (?, ?, ${int})
+       ON CONFLICT ("operation", "windowStart") DO UPDATE SET "count" = "OperationWindow"."count" + EXCLUDED."count"`,
       operation,
-      Math.floor(now / rate.windowMs) * rate.windowMs,
+      now,
+      count,
+    );
+    await tx.$executeRawUnsafe(
+      `DELETE FROM "OperationWindow" WHERE "operation" = ? AND "windowStart" >= 0 AND "windowStart" <= ?`,
+      operation,
+      now - rate.windowMs,
     );
   }
 
@@ -119,24 +129,33 @@ export class OperationLimitsRepository {
     );
   }
 
+  /**
+   * Starts still allowed at `now`: the rate is a sliding window (at most `count` starts in
+   * any `windowMs`), kept as one row per start time. Fixed windows allowed twice the rate
+   * across a window edge, and a remote host counting in windows of its own sees exactly
+   * that. The row at windowStart -1 is the operation's lock, so two processes on
+   * PostgreSQL cannot both spend the last starts (SQLite serialises writers already).
+   */
   private async rateAllowance(
     tx: SqlExecutor,
     operation: string,
     rate: NonNullable<OperationLimits['rate']>,
     now: number,
   ): Promise<number> {
-    const windowStart = Math.floor(now / rate.windowMs) * rate.windowMs;
     await tx.$executeRawUnsafe(
-      `INSERT INTO "OperationWindow" ("operation", "windowStart", "count") VALUES (?, ?, 0) ON CONFLICT DO NOTHING`,
+      `INSERT INTO "OperationWindow" ("operation", "windowStart", "count") VALUES (?, -1, 0) ON CONFLICT DO NOTHING`,
       operation,
-      windowStart,
     );
-    const [row] = await tx.$queryRawUnsafe<{ count: unknown }[]>(
-      `SELECT "count" FROM "OperationWindow" WHERE "operation" = ? AND "windowStart" = ?${this.db.dialect.forUpdate}`,
+    await tx.$queryRawUnsafe(
+      `SELECT "count" FROM "OperationWindow" WHERE "operation" = ? AND "windowStart" = -1${this.db.dialect.forUpdate}`,
       operation,
-      windowStart,
     );
-    return rate.count - Number(row?.count ?? 0);
+    const [row] = await tx.$queryRawUnsafe<{ used: unknown }[]>(
+      `SELECT COALESCE(SUM("count"), 0) AS "used" FROM "OperationWindow" WHERE "operation" = ? AND "windowStart" > ?`,
+      operation,
+      now - rate.windowMs,
+    );
+    return rate.count - Number(row?.used ?? 0);
   }
 
   /** Creates the operation's slot rows once per process (idempotent across processes). */
