@@ -27,6 +27,9 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/** Extra node flags for the server, e.g. SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a bench. */
+const nodeArgs = () => (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 /**
  * Starts the real compiled server (dist/src/main.js) as a child process and waits for /health.
  * With `migrate`, it starts as `npm start` does: the migrator first, then the server.
@@ -40,7 +43,7 @@ export async function spawnServer(
   const node = JSON.stringify(process.execPath);
   const command = options.migrate
     ? ['/bin/sh', ['-c', `${node} ${MIGRATE_ENTRY} && exec ${node} ${SERVER_ENTRY}`]]
-    : [process.execPath, [SERVER_ENTRY]];
+    : [process.execPath, [...nodeArgs(), SERVER_ENTRY]];
   const child = spawn(command[0] as string, command[1] as string[], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', LOG_CONSOLE: 'false', PORT: String(port), ...env },

@@ -18,6 +18,13 @@ describe(loadConfig.name, () => {
     expect(sut.rateLimits.BATCH_ITEM_PROCESSING).toEqual({ limit: 100_000, windowMs: 3_600_000 });
   });
 
+  it('runs one worker loop on SQLite and three on PostgreSQL unless BATCH_WORKERS says otherwise', () => {
+    expect(loadConfig({}).BATCH_WORKERS).toBe(1);
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/app' }).BATCH_WORKERS).toBe(3);
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/app', BATCH_WORKERS: '0' }).BATCH_WORKERS).toBe(0);
+    expect(loadConfig({ BATCH_WORKERS: '2' }).BATCH_WORKERS).toBe(2);
+  });
+
   it.each([
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],

@@ -57,6 +57,17 @@ export class BatchRepository implements OnApplicationShutdown {
     await this.db.close?.();
   }
 
+  /**
+   * How a batch's items are stored: `size` items per insert transaction, `parallel` slices
+   * at once. SQLite has one writer, so slices stay short, one at a time, and other writes get
+   * in between. PostgreSQL writers do not block each other, and an insert there is mostly
+   * the server's CPU: three slices on three connections store a large batch faster. The
+   * batch stays unsealed (invisible to workers) until every slice is in.
+   */
+  get insertSlices(): { size: number; parallel: number } {
+    return this.db.dialect.name === 'postgres' ? { size: 2000, parallel: 3 } : { size: 500, parallel: 1 };
+  }
+
   /** A short write transaction on the engine's fast path. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     return this.db.transaction(fn);

@@ -33,9 +33,6 @@ class NothingToRetry extends Error {}
 /** Items per page of an export (memory stays at one page). */
 const EXPORT_PAGE = 1000;
 
-/** Items per insert statement: keeps each write transaction short while a batch is stored. */
-const INSERT_SLICE = 500;
-
 @Injectable()
 export class BatchService {
   private readonly logger: ModuleLogger;
@@ -247,12 +244,21 @@ export class BatchService {
     });
     try {
       const now = this.clock.date();
-      for (let start = 0; start < envelope.items.length; start += INSERT_SLICE) {
-        const slice = JSON.stringify(envelope.items.slice(start, start + INSERT_SLICE));
-        await this.repository.transaction((tx) => this.repository.insertItems(tx, id, start, slice, now));
-        // Let other requests in between slices: a large batch must not stall the API.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      const { size, parallel } = this.repository.insertSlices;
+      let next = 0;
+      const insertSlices = async () => {
+        for (let start = next; start < envelope.items.length; start = next) {
+          next += size;
+          const slice = JSON.stringify(envelope.items.slice(start, start + size));
+          await this.repository.transaction((tx) => this.repository.insertItems(tx, id, start, slice, now));
+          // Let other requests in between slices: a large batch must not stall the API.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      };
+      // Every slice settles before a failure deletes the batch, so none lands after the delete.
+      const settled = await Promise.allSettled(Array.from({ length: parallel }, insertSlices));
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
       await this.repository.seal(id);
     } catch (error) {
       await this.repository.deleteBatch(id);
