@@ -7,6 +7,7 @@ export default tseslint.config(
       'dist/**',
       'node_modules/**',
       'coverage/**',
+      'bench/tmp/**',
       'backend/public/vendor/**',
       'eslint.config.mjs',
       'jest.config.js',

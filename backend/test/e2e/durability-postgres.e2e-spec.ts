@@ -77,9 +77,10 @@ describe('Durability on PostgreSQL (real server processes)', () => {
       `SELECT COUNT(*) AS n FROM "Paper" WHERE "userId" = 'pg-crash-user'`,
     );
     expect(Number(papers.rows[0].n)).toBe(distinctDois);
-    const processing = await client.query<{ n: string }>(
-      `SELECT COUNT(*) AS n FROM "BatchJobItem" WHERE "status" = 'processing'`,
+    const inFlight = await client.query<{ n: string }>(
+      `SELECT (SELECT COUNT(*) FROM "BatchJobItem" WHERE "status" IN ('processing', 'queued'))
+            + (SELECT COUNT(*) FROM "BatchChunk") AS n`,
     );
-    expect(Number(processing.rows[0].n)).toBe(0);
+    expect(Number(inFlight.rows[0].n)).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 /** The models a host copies (docs/integrating.md). */
 const MODULE_MODELS = [
   'BatchOperation',
+  'BatchChunk',
   'BatchJobItem',
   'IdempotencyRecord',
   'FeatureFlag',

@@ -76,8 +76,9 @@ export class MetricsService implements MetricsPort {
       collect: async () => {
         const [row] = await prisma.$queryRawUnsafe<{ remaining: unknown; inFlight: unknown }[]>(
           `SELECT COALESCE(SUM(b."itemCount" - b."processedCount" - b."cancelledCount"), 0) AS "remaining",
-                  (SELECT COUNT(*) FROM "BatchJobItem" i JOIN "BatchOperation" a ON a."id" = i."batchId"
-                    WHERE a."status" IN ('pending', 'processing', 'paused') AND i."status" = 'processing') AS "inFlight"
+                  (SELECT COUNT(*) FROM "BatchChunk" c JOIN "BatchJobItem" i
+                     ON i."batchId" = c."batchId" AND i."seq" >= c."fromSeq" AND i."seq" <= c."toSeq"
+                    WHERE i."status" = 'queued') AS "inFlight"
            FROM "BatchOperation" b WHERE b."status" IN ('pending', 'processing', 'paused')`,
         );
         const inFlight = Number(row?.inFlight ?? 0);

@@ -34,17 +34,15 @@ export interface OutcomeRow {
 /** Target of resume: back to pending if the batch never started, else processing. */
 export const RESUMED_STATUS = 'resumed' as const;
 
-/** How often a claim scans a batch from its start (expired leases, retries) instead of from where it left off. */
-const FULL_SCAN_EVERY_MS = 500;
+/** How often a claim looks for retries behind a batch's claimedSeq while unclaimed positions remain. */
+const RETRY_SCAN_EVERY_MS = 500;
 
 const ACTIVE = `('${BatchStatus.Pending}', '${BatchStatus.Processing}')`;
 
 /** All SQL of the batch engine. Hot-path methods are a fixed number of set-based statements per chunk. */
 @Injectable()
 export class BatchRepository implements OnApplicationShutdown {
-  private lastFullScanAt = 0;
-  /** Per batch, the highest position this process claimed (where its next claim starts). */
-  private readonly claimedThrough = new Map<string, number>();
+  private lastRetryScanAt = 0;
 
   constructor(
     @Inject(ENGINE_DATABASE) private readonly db: EngineDatabase,
@@ -143,12 +141,16 @@ export class BatchRepository implements OnApplicationShutdown {
   }
 
   /**
-   * Claims up to `limit` claimable items of the batch that has waited longest, in one
-   * transaction: users take turns (least recently served user first), then batches
-   * of that user. Claimable = queued and due, or processing with an expired lease.
-   * Each claim stamps a fresh lease token that fences later writes. Expired leases
-   * and queued items are two range scans of (batchId, status, seq), so the cost of a
-   * claim does not grow with the items already done.
+   * Claims a chunk of the batch that has waited longest, in one transaction: users take
+   * turns (least recently served user first), then batches of that user. A chunk is a
+   * lease on a range of positions (a `BatchChunk` row whose id is `leaseToken`), not a
+   * stamp on each item: the queued items in the range are the chunk's items, so a claim
+   * writes one row whatever its size, and an item is written twice in all (stored, then
+   * its outcome). Ranges come, in order of preference, from an expired chunk (a dead
+   * worker's; taken over under the new token, which fences the old one out), from items
+   * waiting for a retry behind the batch's `claimedSeq`, and from positions never
+   * claimed (above `claimedSeq`). Live ranges never overlap: every claim of a batch
+   * locks its row first.
    */
   async claimChunk(
     workerId: string,
@@ -170,14 +172,10 @@ export class BatchRepository implements OnApplicationShutdown {
                    WHERE u."userId" = b."userId" AND u."status" IN ${ACTIVE}), b."lastClaimedAt", b."createdAt"
          LIMIT 50`,
       );
-      // A full scan (expired leases, and queued items from the start of the batch) runs at most
-      // every FULL_SCAN_EVERY_MS; in between, a claim starts after the last position this process
-      // claimed from the batch. On PostgreSQL every claimed or recorded item leaves a dead index
-      // entry until vacuum, and walking them from the start on every claim made large batches
-      // slow down as they progressed. Retries and other processes' expired leases, which lie
-      // behind that position, are picked up by the next full scan.
-      const fullScan = now - this.lastFullScanAt >= FULL_SCAN_EVERY_MS;
-      if (fullScan) this.lastFullScanAt = now;
+      // Retries lie behind claimedSeq; looking for them costs an index probe, done at most every
+      // RETRY_SCAN_EVERY_MS while the batch still has unclaimed positions, and on every claim after.
+      const retryScan = now - this.lastRetryScanAt >= RETRY_SCAN_EVERY_MS;
+      if (retryScan) this.lastRetryScanAt = now;
       for (const candidate of candidates) {
         let limit = Number(candidate.chunkSize ?? defaultLimit);
         // An operation with limits gets no more items than the slots it could lease (held
@@ -198,46 +196,24 @@ export class BatchRepository implements OnApplicationShutdown {
           if (slots.length === 0) continue;
           limit = slots.length;
         }
-        // Expired leases first (a dead worker's items, in seq order), then due queued items.
-        const expired = fullScan
-          ? `SELECT "id" FROM (
-               SELECT "id" FROM "BatchJobItem"
-               WHERE "batchId" = ? AND "status" = '${ItemStatus.Processing}' AND "leaseExpiresAt" < ?
-               ORDER BY "seq" LIMIT ${d.int}${d.skipLocked}) AS "expired"
-             UNION ALL `
-          : '';
-        const items = await tx.$queryRawUnsafe<ClaimedRow[]>(
-          `UPDATE "BatchJobItem"
-           SET "status" = '${ItemStatus.Processing}', "attempts" = "attempts" + 1, "leaseOwner" = ?, "leaseToken" = ?,
-               "leaseExpiresAt" = ?, "updatedAt" = ${d.ts}
-           WHERE "id" IN (
-             ${expired}SELECT "id" FROM (
-               SELECT "id" FROM "BatchJobItem"
-               WHERE "batchId" = ? AND "status" = '${ItemStatus.Queued}' AND "seq" > ? AND "nextAttemptAt" <= ?
-               ORDER BY "seq" LIMIT ${d.int}${d.skipLocked}) AS "due"
-             LIMIT ${d.int})
-           RETURNING "id", "seq", "payload", "attempts"`,
-          workerId,
-          leaseToken,
-          now + leaseMs,
-          this.db.dialect.timestamp(now),
-          ...(fullScan ? [candidate.id, now, limit] : []),
-          candidate.id,
-          fullScan ? -1 : (this.claimedThrough.get(candidate.id) ?? -1),
-          now,
-          limit,
-          limit,
-        );
+        const range = await this.nextRange(tx, candidate.id, limit, now, retryScan);
+        const items = range?.items ?? [];
         if (limits) {
           await this.limits.releaseSome(tx, candidate.operation, leaseToken, slots.slice(items.length));
           if (limits.rate && items.length > 0)
             await this.limits.countStarts(tx, candidate.operation, limits.rate, now, items.length);
         }
-        if (items.length === 0) {
-          if (fullScan) this.claimedThrough.delete(candidate.id);
-          continue;
-        }
-        this.claimedThrough.set(candidate.id, Math.max(...items.map((i) => Number(i.seq))));
+        if (!range || items.length === 0) continue;
+        await tx.$executeRawUnsafe(
+          `INSERT INTO "BatchChunk" ("id", "batchId", "fromSeq", "toSeq", "leaseOwner", "leaseExpiresAt")
+           VALUES (?, ?, ${d.int}, ${d.int}, ?, ?)`,
+          leaseToken,
+          candidate.id,
+          range.from,
+          range.to,
+          workerId,
+          now + leaseMs,
+        );
         const [row] = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
           `UPDATE "BatchOperation"
            SET "lastClaimedAt" = ?, "status" = '${BatchStatus.Processing}', "startedAt" = COALESCE("startedAt", ${d.ts}),
@@ -249,43 +225,178 @@ export class BatchRepository implements OnApplicationShutdown {
           this.db.dialect.timestamp(now),
           candidate.id,
         );
-        const claimed = items
-          .map((i) => ({ id: i.id, seq: Number(i.seq), payload: i.payload, attempts: Number(i.attempts) }))
-          .sort((a, b) => a.seq - b.seq);
+        const claimed = items.map((i) => ({
+          id: i.id,
+          seq: Number(i.seq),
+          payload: i.payload,
+          // This attempt counts: it is written with the outcome.
+          attempts: Number(i.attempts) + 1,
+        }));
         return { batch: rowToBatch(row), items: claimed, started: candidate.status === BatchStatus.Pending };
       }
       return null;
     });
   }
 
-  /** Extends the lease of every item still held under `leaseToken`. */
-  async renewLease(batchId: string, leaseToken: string, until: number): Promise<number> {
-    return this.db.execute(
-      `UPDATE "BatchJobItem" SET "leaseExpiresAt" = ?
-       WHERE "batchId" = ? AND "status" = '${ItemStatus.Processing}' AND "leaseToken" = ?`,
-      until,
+  /**
+   * The next range of the batch to lease, with its queued items (at most `limit`); null
+   * when it has none now. Locks the batch row first, so claims of one batch take turns.
+   */
+  private async nextRange(
+    tx: Db,
+    batchId: string,
+    limit: number,
+    now: number,
+    retryScan: boolean,
+  ): Promise<{ from: number; to: number; items: ClaimedRow[] } | null> {
+    const d = this.db.dialect;
+    // Checked again under the lock: a pause or cancel may have committed since the candidates were read.
+    const [batch] = await tx.$queryRawUnsafe<{ claimedSeq: unknown; itemCount: unknown }[]>(
+      `SELECT "claimedSeq", "itemCount" FROM "BatchOperation" WHERE "id" = ? AND "status" IN ${ACTIVE}${d.forUpdate}`,
       batchId,
-      leaseToken,
+    );
+    if (!batch) return null;
+    let claimedSeq = Number(batch.claimedSeq);
+    const lastSeq = Number(batch.itemCount) - 1;
+
+    // 1. A dead worker's chunk: its attempt counts (a crash-looping item runs out of attempts).
+    const [expired] = await tx.$queryRawUnsafe<{ id: string; fromSeq: unknown; toSeq: unknown }[]>(
+      `SELECT "id", "fromSeq", "toSeq" FROM "BatchChunk" WHERE "batchId" = ? AND "leaseExpiresAt" < ?
+       ORDER BY "fromSeq" LIMIT 1`,
+      batchId,
+      now,
+    );
+    if (expired) {
+      const from = Number(expired.fromSeq);
+      const to = Number(expired.toSeq);
+      await tx.$executeRawUnsafe(`DELETE FROM "BatchChunk" WHERE "id" = ?`, expired.id);
+      await tx.$executeRawUnsafe(
+        `UPDATE "BatchJobItem" SET "attempts" = "attempts" + 1
+         WHERE "batchId" = ? AND "seq" >= ${d.int} AND "seq" <= ${d.int} AND "status" = '${ItemStatus.Queued}'`,
+        batchId,
+        from,
+        to,
+      );
+      const items = await this.queuedIn(tx, batchId, from, to, limit);
+      // Items beyond `limit` stay queued behind claimedSeq, where the retry scan finds them.
+      if (items.length > 0) return { from, to: Number(items[items.length - 1].seq), items };
+    }
+
+    // 2. Items waiting for a retry (or given back by a pause or shutdown) behind claimedSeq.
+    if (retryScan || claimedSeq >= lastSeq) {
+      const retry = await this.dueBehind(tx, batchId, claimedSeq, limit, now);
+      if (retry) return retry;
+    }
+
+    // 3. Positions never claimed. A range can come back empty only for a batch stored
+    //    before ranges existed, whose early items are settled; move on past it.
+    while (claimedSeq < lastSeq) {
+      const from = claimedSeq + 1;
+      const to = Math.min(lastSeq, claimedSeq + limit);
+      claimedSeq = to;
+      await tx.$executeRawUnsafe(
+        `UPDATE "BatchOperation" SET "claimedSeq" = ${d.int} WHERE "id" = ?`,
+        claimedSeq,
+        batchId,
+      );
+      const items = await this.queuedIn(tx, batchId, from, to, limit);
+      if (items.length > 0) return { from, to, items };
+    }
+    return null;
+  }
+
+  /** The queued items with positions from…to, in order, at most `limit`. */
+  private queuedIn(tx: Db, batchId: string, from: number, to: number, limit: number): Promise<ClaimedRow[]> {
+    const d = this.db.dialect;
+    return tx.$queryRawUnsafe<ClaimedRow[]>(
+      `SELECT "id", "seq", "payload", "attempts" FROM "BatchJobItem"
+       WHERE "batchId" = ? AND "status" = '${ItemStatus.Queued}' AND "seq" >= ${d.int} AND "seq" <= ${d.int}
+       ORDER BY "seq" LIMIT ${d.int}`,
+      batchId,
+      from,
+      to,
+      limit,
     );
   }
 
   /**
-   * Inside the chunk's transaction: the ids still held under `leaseToken`. A worker that
-   * lost its lease gets back only what it still owns, before it writes any effect.
+   * The first run of consecutive queued items behind `claimedSeq` that are due and in no
+   * chunk (at most `limit`). The run stops at the first queued item that is not due: a
+   * live range never holds a queued item that is not its own (a cancel would leave it
+   * behind). Items of other chunks are skipped, they are theirs.
+   */
+  private async dueBehind(
+    tx: Db,
+    batchId: string,
+    claimedSeq: number,
+    limit: number,
+    now: number,
+  ): Promise<{ from: number; to: number; items: ClaimedRow[] } | null> {
+    const d = this.db.dialect;
+    const window = Math.max(200, 2 * limit);
+    const run: ClaimedRow[] = [];
+    const found = () =>
+      run.length > 0 ? { from: Number(run[0].seq), to: Number(run[run.length - 1].seq), items: run } : null;
+    for (let after = -1; ;) {
+      const rows = await tx.$queryRawUnsafe<(ClaimedRow & { nextAttemptAt: unknown })[]>(
+        `SELECT "id", "seq", "payload", "attempts", "nextAttemptAt" FROM "BatchJobItem" i
+         WHERE "batchId" = ? AND "status" = '${ItemStatus.Queued}' AND "seq" > ${d.int} AND "seq" <= ${d.int}
+           AND NOT EXISTS (SELECT 1 FROM "BatchChunk" c
+                           WHERE c."batchId" = i."batchId" AND i."seq" >= c."fromSeq" AND i."seq" <= c."toSeq")
+         ORDER BY "seq" LIMIT ${d.int}`,
+        batchId,
+        after,
+        claimedSeq,
+        window,
+      );
+      for (const row of rows) {
+        if (Number(row.nextAttemptAt) <= now) run.push(row);
+        else if (run.length > 0) return found();
+        if (run.length === limit) return found();
+      }
+      if (rows.length < window) return found();
+      after = Number(rows[rows.length - 1].seq);
+    }
+  }
+
+  /** Extends the chunk's lease (heartbeat). */
+  async renewLease(batchId: string, leaseToken: string, until: number): Promise<number> {
+    return this.db.execute(
+      `UPDATE "BatchChunk" SET "leaseExpiresAt" = ? WHERE "id" = ? AND "batchId" = ?`,
+      until,
+      leaseToken,
+      batchId,
+    );
+  }
+
+  /**
+   * Inside the chunk's transaction: the ids of its items still queued, while it still holds
+   * its lease (none once another worker took the range over). Locks them on PostgreSQL, so a
+   * concurrent cancel waits for this transaction instead of cancelling items it settles.
    */
   async heldItemIds(db: Db, batchId: string, leaseToken: string): Promise<Set<string>> {
-    const rows = await db.$queryRawUnsafe<{ id: string }[]>(
-      `SELECT "id" FROM "BatchJobItem" WHERE "batchId" = ? AND "status" = '${ItemStatus.Processing}' AND "leaseToken" = ?`,
-      batchId,
+    const d = this.db.dialect;
+    const [chunk] = await db.$queryRawUnsafe<{ fromSeq: unknown; toSeq: unknown }[]>(
+      `SELECT "fromSeq", "toSeq" FROM "BatchChunk" WHERE "id" = ? AND "batchId" = ?${d.forUpdate}`,
       leaseToken,
+      batchId,
+    );
+    if (!chunk) return new Set();
+    const rows = await db.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT "id" FROM "BatchJobItem"
+       WHERE "batchId" = ? AND "status" = '${ItemStatus.Queued}' AND "seq" >= ${d.int} AND "seq" <= ${d.int}${d.forUpdate}`,
+      batchId,
+      Number(chunk.fromSeq),
+      Number(chunk.toSeq),
     );
     return new Set(rows.map((r) => r.id));
   }
 
   /**
-   * Writes the chunk's outcomes with one UPDATE … FROM json_each, only where the lease
-   * token still matches (fencing), and moves the batch counters by exactly the rows
-   * written, in the same transaction. Returns the batch after the update.
+   * Writes the chunk's outcomes with one UPDATE … FROM json_each, only while the chunk
+   * still holds its lease (its row is deleted here; a worker that lost the range to
+   * another finds no row and writes nothing), and moves the batch counters by exactly
+   * the rows written, in the same transaction. Returns the batch after the update.
    */
   async recordOutcomes(
     db: Db,
@@ -294,6 +405,15 @@ export class BatchRepository implements OnApplicationShutdown {
     outcomes: OutcomeRow[],
     now: number,
   ): Promise<{ batch: BatchRecord; failedForGood: number; written: number }> {
+    const held = await db.$queryRawUnsafe<{ id: string }[]>(
+      `DELETE FROM "BatchChunk" WHERE "id" = ? AND "batchId" = ? RETURNING "id"`,
+      leaseToken,
+      batchId,
+    );
+    if (held.length === 0) {
+      const batch = await this.moveCounters(db, batchId, { succeeded: 0, failed: 0, cancelled: 0 }, now);
+      return { batch, failedForGood: 0, written: 0 };
+    }
     const payload = JSON.stringify(
       outcomes.map((o) => ({
         id: o.id,
@@ -301,7 +421,7 @@ export class BatchRepository implements OnApplicationShutdown {
         r: o.result === undefined ? null : o.result,
         e: o.error ?? null,
         n: o.next ?? 0,
-        a: o.refundAttempt ? -1 : 0,
+        a: o.refundAttempt ? 0 : 1,
       })),
     );
     const d = this.db.dialect;
@@ -312,7 +432,7 @@ export class BatchRepository implements OnApplicationShutdown {
            "error" = o."e",
            "nextAttemptAt" = o."n", "attempts" = "attempts" + o."a",
            "progress" = CASE WHEN o."s" = '${ItemStatus.Queued}' THEN 0 ELSE 100 END,
-           "leaseOwner" = NULL, "leaseToken" = NULL, "leaseExpiresAt" = 0, "updatedAt" = ${d.ts}
+           "updatedAt" = ${d.ts}
        FROM ${d.jsonRecords('o', [
          ['id', 'text'],
          ['s', 'text'],
@@ -321,11 +441,10 @@ export class BatchRepository implements OnApplicationShutdown {
          ['n', 'bigint'],
          ['a', 'int'],
        ])}
-       WHERE "BatchJobItem"."id" = o."id" AND "BatchJobItem"."leaseToken" = ? AND "BatchJobItem"."status" = '${ItemStatus.Processing}'
+       WHERE "BatchJobItem"."id" = o."id" AND "BatchJobItem"."status" = '${ItemStatus.Queued}'
        RETURNING "BatchJobItem"."status" AS "status"`,
       this.db.dialect.timestamp(now),
       payload,
-      leaseToken,
     );
     const succeeded = written.filter((w) => w.status === ItemStatus.Success).length;
     const failed = written.filter((w) => w.status === ItemStatus.Failed).length;
@@ -357,17 +476,23 @@ export class BatchRepository implements OnApplicationShutdown {
   }
 
   /**
-   * Cancels the batch's queued items (and processing items whose lease expired, whose
-   * worker is gone) and counts them, in one statement group.
+   * Cancels the batch's queued items except those of live chunks (they finish, or are
+   * aborted and recorded by their worker), and counts them, in one statement group. A dead
+   * worker's chunks go: their items are cancelled with the rest.
    */
   async cancelRemaining(db: Db, batchId: string, now: number): Promise<BatchRecord> {
-    const cancelled = await db.$executeRawUnsafe(
-      `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Cancelled}', "leaseOwner" = NULL, "leaseToken" = NULL,
-              "leaseExpiresAt" = 0, "updatedAt" = ${this.db.dialect.ts}
-       WHERE "batchId" = ? AND ("status" = '${ItemStatus.Queued}' OR ("status" = '${ItemStatus.Processing}' AND "leaseExpiresAt" < ?))`,
-      this.db.dialect.timestamp(now),
+    await db.$executeRawUnsafe(
+      `DELETE FROM "BatchChunk" WHERE "batchId" = ? AND "leaseExpiresAt" < ?`,
       batchId,
       now,
+    );
+    const cancelled = await db.$executeRawUnsafe(
+      `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Cancelled}', "updatedAt" = ${this.db.dialect.ts}
+       WHERE "batchId" = ? AND "status" = '${ItemStatus.Queued}' AND NOT EXISTS (
+         SELECT 1 FROM "BatchChunk" c
+         WHERE c."batchId" = "BatchJobItem"."batchId" AND "BatchJobItem"."seq" >= c."fromSeq" AND "BatchJobItem"."seq" <= c."toSeq")`,
+      this.db.dialect.timestamp(now),
+      batchId,
     );
     return this.moveCounters(db, batchId, { succeeded: 0, failed: 0, cancelled: cancelled }, now);
   }
@@ -495,7 +620,8 @@ export class BatchRepository implements OnApplicationShutdown {
     percentage: number,
   ): Promise<void> {
     await this.db.execute(
-      `UPDATE "BatchJobItem" SET "stage" = ?, "progress" = ? WHERE "id" = ? AND "leaseToken" = ?`,
+      `UPDATE "BatchJobItem" SET "stage" = ?, "progress" = ?
+       WHERE "id" = ? AND "status" = '${ItemStatus.Queued}' AND EXISTS (SELECT 1 FROM "BatchChunk" WHERE "id" = ?)`,
       stage,
       percentage,
       itemId,
@@ -528,13 +654,27 @@ export class BatchRepository implements OnApplicationShutdown {
     return rows.map((r) => rowToBatch(r as unknown as Record<string, unknown>));
   }
 
-  /** By position, keyset-paginated on seq. */
+  /**
+   * By position, keyset-paginated on seq. A queued item inside a chunk's range is being
+   * processed, and is listed (and filtered) as `processing`, its attempt in flight counted.
+   */
   async listItems(filter: { batchId: string; status?: string; limit: number; afterSeq?: number }) {
-    return this.prisma.batchJobItem.findMany({
+    const chunks = await this.prisma.batchChunk.findMany({
+      where: { batchId: filter.batchId },
+      select: { fromSeq: true, toSeq: true },
+    });
+    const inChunk = chunks.map((c) => ({ seq: { gte: c.fromSeq, lte: c.toSeq } }));
+    const byStatus: Prisma.BatchJobItemWhereInput =
+      filter.status === ItemStatus.Processing
+        ? { status: ItemStatus.Queued, OR: inChunk.length > 0 ? inChunk : [{ seq: -1 }] }
+        : filter.status === ItemStatus.Queued
+          ? { status: ItemStatus.Queued, NOT: inChunk }
+          : { status: filter.status };
+    const rows = await this.prisma.batchJobItem.findMany({
       where: {
         batchId: filter.batchId,
-        status: filter.status,
-        seq: filter.afterSeq === undefined ? undefined : { gt: filter.afterSeq },
+        ...byStatus,
+        AND: filter.afterSeq === undefined ? undefined : [{ seq: { gt: filter.afterSeq } }],
       },
       orderBy: { seq: 'asc' },
       take: filter.limit + 1,
@@ -551,5 +691,12 @@ export class BatchRepository implements OnApplicationShutdown {
         updatedAt: true,
       },
     });
+    const processing = (seq: number) => chunks.some((c) => seq >= c.fromSeq && seq <= c.toSeq);
+    // The attempt in flight counts, as it does for the worker (it is written with the outcome).
+    return rows.map((r) =>
+      r.status === ItemStatus.Queued && processing(r.seq)
+        ? { ...r, status: ItemStatus.Processing, attempts: r.attempts + 1 }
+        : r,
+    );
   }
 }

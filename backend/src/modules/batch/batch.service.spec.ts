@@ -51,6 +51,7 @@ function givenRepository(stored: BatchRecord[] = []) {
       calls.push('insertBatch');
       batches.set(b.id, givenRecord({ ...b, status: BatchStatus.Pending }));
     },
+    insertSlices: { size: 500, parallel: 1 },
     insertItems: async () => void calls.push('insertItems'),
     seal: async () => void calls.push('seal'),
     deleteBatch: async (id: string) => void batches.delete(id),
