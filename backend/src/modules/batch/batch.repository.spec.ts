@@ -111,3 +111,66 @@ describe(`${OperationLimitsRepository.name} rate`, () => {
     expect(await start(operation, edge + 3900, 10)).toBe(2);
   });
 });
+
+describe(`${BatchRepository.name} range leases`, () => {
+  let app: TestApp;
+  let sut: BatchRepository;
+
+  beforeAll(async () => {
+    app = await givenApp({ BATCH_WORKERS: '0' });
+    sut = app.app.get(BatchRepository);
+    await givenBatchFeatureOn(app);
+  });
+  afterAll(() => app.close());
+
+  it('leases runs of due retries that never hold a queued item of someone else, and lists them as processing', async () => {
+    const user = givenUser(app);
+    const batch = await givenBatch(app, user, { items: [{}, {}, {}, {}, {}, {}], options: { chunkSize: 6 } });
+    const t0 = Date.now();
+    const first = await sut.claimChunk('w', 'first', t0, 60_000, 100);
+    expect(first?.items.map((i) => i.seq)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(first?.items.every((i) => i.attempts === 1)).toBe(true);
+    const later = t0 + 10_000;
+    await sut.transaction((tx) =>
+      sut.recordOutcomes(
+        tx,
+        batch.id,
+        'first',
+        first!.items.map((i) =>
+          i.seq === 1 || i.seq === 3
+            ? { id: i.id, status: ItemStatus.Queued, error: 'later', next: later }
+            : i.seq === 2 || i.seq === 4
+              ? { id: i.id, status: ItemStatus.Queued, error: 'now', next: t0 }
+              : { id: i.id, status: ItemStatus.Success, result: {} },
+        ),
+        t0,
+      ),
+    );
+    // 1 and 3 are not due: each due retry is a range of its own, so no range holds them.
+    const second = await sut.claimChunk('w', 'second', t0 + 1, 60_000, 100);
+    expect(second?.items.map((i) => [i.seq, i.attempts])).toEqual([[2, 2]]);
+    const third = await sut.claimChunk('w', 'third', t0 + 2, 60_000, 100);
+    expect(third?.items.map((i) => i.seq)).toEqual([4]);
+    expect(await sut.claimChunk('w', 'fourth', t0 + 3, 60_000, 100)).toBeNull();
+
+    const listed = await sut.listItems({ batchId: batch.id, limit: 10 });
+    expect(listed.map((i) => [i.seq, i.status, i.attempts])).toEqual([
+      [0, 'success', 1],
+      [1, 'queued', 1],
+      [2, 'processing', 2],
+      [3, 'queued', 1],
+      [4, 'processing', 2],
+      [5, 'success', 1],
+    ]);
+    expect(
+      (await sut.listItems({ batchId: batch.id, status: 'processing', limit: 10 })).map((i) => i.seq),
+    ).toEqual([2, 4]);
+    expect(
+      (await sut.listItems({ batchId: batch.id, status: 'queued', limit: 10 })).map((i) => i.seq),
+    ).toEqual([1, 3]);
+
+    // Once due, 1 and 3 are claimed together; item 2 between them stays its own chunk's.
+    const fifth = await sut.claimChunk('w', 'fifth', later, 60_000, 100);
+    expect(fifth?.items.map((i) => i.seq)).toEqual([1, 3]);
+  });
+});
