@@ -63,7 +63,9 @@ export class PapersRepository {
       userId,
       now,
       now,
-      JSON.stringify(rows),
+      // In DOI order: concurrent chunks then lock the papers they share in the same order
+      // (two chunks upserting the same DOIs in opposite orders would deadlock on PostgreSQL).
+      JSON.stringify([...rows].sort((a, b) => ((a.doi ?? '') < (b.doi ?? '') ? -1 : 1))),
     );
     const idByDoi = new Map(returned.filter((r) => r.doi !== null).map((r) => [r.doi as string, r.id]));
     const seen = new Set<string>();

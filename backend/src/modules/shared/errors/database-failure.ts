@@ -1,13 +1,23 @@
 /**
  * Whether an error means the database cannot be used right now (as opposed to a bug or a
  * bad statement): `unavailable` when the server cannot be reached or went away,
- * `busy` when a SQLite file stays locked past the busy timeout or its disk is full.
+ * `busy` when a SQLite file stays locked past the busy timeout or its disk is full, or
+ * PostgreSQL rolled the transaction back to break a deadlock.
  * Errors arrive in many wrappings (Prisma, its driver adapters, pg, better-sqlite3), so
  * this walks the `cause` chain and looks at codes, adapter kinds and messages.
  */
 export type DatabaseFailure = 'unavailable' | 'busy';
 
-const BUSY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED', 'SQLITE_FULL']);
+const BUSY_CODES = new Set([
+  'SQLITE_BUSY',
+  'SQLITE_BUSY_SNAPSHOT',
+  'SQLITE_LOCKED',
+  'SQLITE_FULL',
+  // PostgreSQL chose this transaction as a deadlock or serialization victim: it rolled back
+  // whole, and trying again is the remedy (a worker repeats its chunk's transaction).
+  '40P01',
+  '40001',
+]);
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
