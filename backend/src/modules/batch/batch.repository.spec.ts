@@ -20,11 +20,31 @@ describe(`${BatchRepository.name} lease fencing`, () => {
     const user = givenUser(app);
     const batch = await givenBatch(app, user, { items: [{ n: 1 }, { n: 2 }], options: { chunkSize: 2 } });
     const t0 = Date.now();
-    const stalled = await sut.claimChunk('stalled', 'token-old', t0, 1000, 100);
+    const stalled = await sut.claimChunk({
+      workerId: 'stalled',
+      leaseToken: 'token-old',
+      now: t0,
+      leaseMs: 1000,
+      defaultLimit: 100,
+    });
     expect(stalled?.items).toHaveLength(2);
-    expect(await sut.claimChunk('other', 'token-early', t0 + 500, 1000, 100)).toBeNull();
+    expect(
+      await sut.claimChunk({
+        workerId: 'other',
+        leaseToken: 'token-early',
+        now: t0 + 500,
+        leaseMs: 1000,
+        defaultLimit: 100,
+      }),
+    ).toBeNull();
 
-    const reclaimed = await sut.claimChunk('fresh', 'token-new', t0 + 1001, 1000, 100);
+    const reclaimed = await sut.claimChunk({
+      workerId: 'fresh',
+      leaseToken: 'token-new',
+      now: t0 + 1001,
+      leaseMs: 1000,
+      defaultLimit: 100,
+    });
     expect(reclaimed?.items.map((i) => i.id)).toEqual(stalled?.items.map((i) => i.id));
     expect(reclaimed?.items.every((i) => i.attempts === 2)).toBe(true);
 
@@ -64,8 +84,20 @@ describe(`${BatchRepository.name} lease fencing`, () => {
       options: { chunkSize: 3 },
     });
     const t0 = Date.now() + 10_000;
-    await sut.claimChunk('stalled', 'tx-old', t0, 1000, 100);
-    await sut.claimChunk('fresh', 'tx-new', t0 + 2000, 1000, 100);
+    await sut.claimChunk({
+      workerId: 'stalled',
+      leaseToken: 'tx-old',
+      now: t0,
+      leaseMs: 1000,
+      defaultLimit: 100,
+    });
+    await sut.claimChunk({
+      workerId: 'fresh',
+      leaseToken: 'tx-new',
+      now: t0 + 2000,
+      leaseMs: 1000,
+      defaultLimit: 100,
+    });
     const held = await sut.transaction((tx) => sut.heldItemIds(tx, batch.id, 'tx-old'));
     expect(held.size).toBe(0);
     expect((await sut.transaction((tx) => sut.heldItemIds(tx, batch.id, 'tx-new'))).size).toBe(3);
@@ -127,7 +159,13 @@ describe(`${BatchRepository.name} range leases`, () => {
     const user = givenUser(app);
     const batch = await givenBatch(app, user, { items: [{}, {}, {}, {}, {}, {}], options: { chunkSize: 6 } });
     const t0 = Date.now();
-    const first = await sut.claimChunk('w', 'first', t0, 60_000, 100);
+    const first = await sut.claimChunk({
+      workerId: 'w',
+      leaseToken: 'first',
+      now: t0,
+      leaseMs: 60_000,
+      defaultLimit: 100,
+    });
     expect(first?.items.map((i) => i.seq)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(first?.items.every((i) => i.attempts === 1)).toBe(true);
     const later = t0 + 10_000;
@@ -147,11 +185,31 @@ describe(`${BatchRepository.name} range leases`, () => {
       ),
     );
     // 1 and 3 are not due: each due retry is a range of its own, so no range holds them.
-    const second = await sut.claimChunk('w', 'second', t0 + 1, 60_000, 100);
+    const second = await sut.claimChunk({
+      workerId: 'w',
+      leaseToken: 'second',
+      now: t0 + 1,
+      leaseMs: 60_000,
+      defaultLimit: 100,
+    });
     expect(second?.items.map((i) => [i.seq, i.attempts])).toEqual([[2, 2]]);
-    const third = await sut.claimChunk('w', 'third', t0 + 2, 60_000, 100);
+    const third = await sut.claimChunk({
+      workerId: 'w',
+      leaseToken: 'third',
+      now: t0 + 2,
+      leaseMs: 60_000,
+      defaultLimit: 100,
+    });
     expect(third?.items.map((i) => i.seq)).toEqual([4]);
-    expect(await sut.claimChunk('w', 'fourth', t0 + 3, 60_000, 100)).toBeNull();
+    expect(
+      await sut.claimChunk({
+        workerId: 'w',
+        leaseToken: 'fourth',
+        now: t0 + 3,
+        leaseMs: 60_000,
+        defaultLimit: 100,
+      }),
+    ).toBeNull();
 
     const listed = await sut.listItems({ batchId: batch.id, limit: 10 });
     expect(listed.map((i) => [i.seq, i.status, i.attempts])).toEqual([
@@ -170,7 +228,13 @@ describe(`${BatchRepository.name} range leases`, () => {
     ).toEqual([1, 3]);
 
     // Once due, 1 and 3 are claimed together; item 2 between them stays its own chunk's.
-    const fifth = await sut.claimChunk('w', 'fifth', later, 60_000, 100);
+    const fifth = await sut.claimChunk({
+      workerId: 'w',
+      leaseToken: 'fifth',
+      now: later,
+      leaseMs: 60_000,
+      defaultLimit: 100,
+    });
     expect(fifth?.items.map((i) => i.seq)).toEqual([1, 3]);
   });
 });

@@ -20,6 +20,19 @@ export interface ClaimedRow {
   attempts: number;
 }
 
+/** Who claims, under which lease, and how much. */
+export interface ClaimRequest {
+  workerId: string;
+  /** The new chunk's id; its outcomes are written only while a chunk with this id exists. */
+  leaseToken: string;
+  now: number;
+  leaseMs: number;
+  /** Items per chunk when the batch does not set `chunkSize`. */
+  defaultLimit: number;
+  /** The limits an operation declares, if any (fewer items when fewer slots are free). */
+  limitsOf?: (operation: string) => OperationLimits | undefined;
+}
+
 /** One item's outcome as written by recordOutcomes. `next` is the retry time (epoch ms) for requeued items. */
 export interface OutcomeRow {
   id: string;
@@ -153,13 +166,9 @@ export class BatchRepository implements OnApplicationShutdown {
    * locks its row first.
    */
   async claimChunk(
-    workerId: string,
-    leaseToken: string,
-    now: number,
-    leaseMs: number,
-    defaultLimit: number,
-    limitsOf: (operation: string) => OperationLimits | undefined = () => undefined,
+    claim: ClaimRequest,
   ): Promise<{ batch: BatchRecord; items: ClaimedRow[]; started: boolean } | null> {
+    const { workerId, leaseToken, now, leaseMs, defaultLimit, limitsOf = () => undefined } = claim;
     const d = this.db.dialect;
     return this.transaction(async (tx) => {
       const candidates = await tx.$queryRawUnsafe<

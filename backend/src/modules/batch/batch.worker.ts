@@ -87,14 +87,14 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   /** Claims and processes one chunk; false when nothing was claimable. */
   async tick(): Promise<boolean> {
     const leaseToken = randomUUID();
-    const claimed = await this.repository.claimChunk(
-      this.workerId,
+    const claimed = await this.repository.claimChunk({
+      workerId: this.workerId,
       leaseToken,
-      this.clock.now(),
-      this.settings.leaseMs,
-      this.settings.chunkSize,
-      (operation) => this.registry.get(operation)?.limits,
-    );
+      now: this.clock.now(),
+      leaseMs: this.settings.leaseMs,
+      defaultLimit: this.settings.chunkSize,
+      limitsOf: (operation) => this.registry.get(operation)?.limits,
+    });
     if (!claimed) return false;
     const claim = { ...claimed, leaseToken };
     await this.context.run(

@@ -29,7 +29,13 @@ describe(`${createEngineDatabase.name} (${process.env.TEST_BACKEND ?? 'sqlite'})
       options: { chunkSize: 3 },
     });
     const now = Date.now();
-    const claim = await sut.claimChunk('own-connection', 'lease-1', now, 30_000, 100);
+    const claim = await sut.claimChunk({
+      workerId: 'own-connection',
+      leaseToken: 'lease-1',
+      now: now,
+      leaseMs: 30_000,
+      defaultLimit: 100,
+    });
     expect(claim?.items.map((i) => i.seq)).toEqual([0, 1, 2]);
     expect(claim?.batch.createdAt).toBeInstanceOf(Date);
     const recorded = await sut.transaction(async (tx) => {
