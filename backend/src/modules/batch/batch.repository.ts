@@ -20,6 +20,13 @@ export interface ClaimedRow {
   attempts: number;
 }
 
+/** A range of a batch's positions to lease, with its queued items. */
+interface LeasedRange {
+  from: number;
+  to: number;
+  items: ClaimedRow[];
+}
+
 /** Who claims, under which lease, and how much. */
 export interface ClaimRequest {
   workerId: string;
@@ -257,7 +264,7 @@ export class BatchRepository implements OnApplicationShutdown {
     limit: number,
     now: number,
     retryScan: boolean,
-  ): Promise<{ from: number; to: number; items: ClaimedRow[] } | null> {
+  ): Promise<LeasedRange | null> {
     const d = this.db.dialect;
     // Checked again under the lock: a pause or cancel may have committed since the candidates were read.
     const [batch] = await tx.$queryRawUnsafe<{ claimedSeq: unknown; itemCount: unknown }[]>(
@@ -340,7 +347,7 @@ export class BatchRepository implements OnApplicationShutdown {
     claimedSeq: number,
     limit: number,
     now: number,
-  ): Promise<{ from: number; to: number; items: ClaimedRow[] } | null> {
+  ): Promise<LeasedRange | null> {
     const d = this.db.dialect;
     const window = Math.max(200, 2 * limit);
     const run: ClaimedRow[] = [];
