@@ -16,7 +16,7 @@ export interface BatchSettings {
   /** Retry backoff base: base × 2^(attempt-1), ±20 %. */
   retryBaseMs: number;
   retentionDays: number;
-  /** Worker loops in this process (0: API only). */
+  /** Worker loops in this process (0: API only; 3 pays off on PostgreSQL, see docs/integrating.md). */
   workers: number;
   /** Idle wait between claims when nothing is due. */
   pollMs: number;
