@@ -245,6 +245,14 @@ describe('papers.fetch-fulltext against a fake publisher, two server processes o
             items: ids.map((paperId) => ({ paperId })),
           })
       ).body as { id: string };
+      // While the rate holds them back, /metrics counts them as waiting for a limit, not as queued.
+      const gauge = async (status: string) =>
+        Number(
+          new RegExp(`^batch_items\\{status="${status}"\\} (\\d+)`, 'm').exec(
+            (await request(c.baseUrl).get('/metrics')).text,
+          )?.[1] ?? NaN,
+        );
+      await until('items waiting for the rate', async () => (await gauge('waiting_for_limit')) > 0, 2_000);
       await until(
         'rate-limited batch',
         async () =>

@@ -74,17 +74,25 @@ export class MetricsService implements MetricsPort {
       labelNames: ['status'],
       registers,
       collect: async () => {
-        const [row] = await prisma.$queryRawUnsafe<{ remaining: unknown; inFlight: unknown }[]>(
-          `SELECT COALESCE(SUM(b."itemCount" - b."processedCount" - b."cancelledCount"), 0) AS "remaining",
-                  (SELECT COUNT(*) FROM "BatchChunk" c JOIN "BatchJobItem" i
-                     ON i."batchId" = c."batchId" AND i."seq" >= c."fromSeq" AND i."seq" <= c."toSeq"
-                    WHERE i."status" = 'queued') AS "inFlight"
-           FROM "BatchOperation" b WHERE b."status" IN ('pending', 'processing', 'paused')`,
+        // Per unfinished batch: items not settled, and those in flight (queued inside a chunk's
+        // range). Items of an operation with limits (it has slot rows) that are neither in flight
+        // nor paused wait for a slot or the rate window.
+        const [row] = await prisma.$queryRawUnsafe<Record<'remaining' | 'inFlight' | 'waiting', unknown>[]>(
+          `SELECT COALESCE(SUM(x."remaining"), 0) AS "remaining", COALESCE(SUM(x."inFlight"), 0) AS "inFlight",
+                  COALESCE(SUM(CASE WHEN x."limited" AND x."status" <> 'paused'
+                                    THEN x."remaining" - x."inFlight" ELSE 0 END), 0) AS "waiting"
+           FROM (SELECT b."status", b."itemCount" - b."processedCount" - b."cancelledCount" AS "remaining",
+                        (SELECT COUNT(*) FROM "BatchChunk" c JOIN "BatchJobItem" i
+                           ON i."batchId" = c."batchId" AND i."seq" >= c."fromSeq" AND i."seq" <= c."toSeq"
+                          WHERE c."batchId" = b."id" AND i."status" = 'queued') AS "inFlight",
+                        EXISTS (SELECT 1 FROM "OperationSlot" s WHERE s."operation" = b."operation") AS "limited"
+                 FROM "BatchOperation" b WHERE b."status" IN ('pending', 'processing', 'paused')) x`,
         );
         const inFlight = Number(row?.inFlight ?? 0);
-        items.set({ status: 'queued' }, Number(row?.remaining ?? 0) - inFlight);
+        const waiting = Number(row?.waiting ?? 0);
+        items.set({ status: 'queued' }, Number(row?.remaining ?? 0) - inFlight - waiting);
         items.set({ status: 'processing' }, inFlight);
-        items.set({ status: 'waiting_for_limit' }, 0);
+        items.set({ status: 'waiting_for_limit' }, waiting);
       },
     });
     const active = new Gauge({
