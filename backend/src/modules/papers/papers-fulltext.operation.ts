@@ -11,7 +11,7 @@ import {
   OperationContext,
   OperationLimits,
 } from '../batch';
-import { PapersRepository } from './papers.repository';
+import { PapersRepository, type PaperRow } from './papers.repository';
 
 const schema = z.strictObject({ paperId: z.string({ error: 'must be a string' }).min(1).max(64) });
 type FulltextItem = z.infer<typeof schema>;
@@ -61,13 +61,21 @@ export class PapersFetchFulltextOperation implements BatchOperationHandler<Fullt
     this.limits = { concurrency: config.FULLTEXT_CONCURRENCY, rate: { count, windowMs: seconds * 1000 } };
   }
 
-  process(items: ChunkItem<FulltextItem>[], ctx: OperationContext): Promise<ItemOutcome[]> {
-    // The chunk holds one operation slot per item: they may all run at once.
-    return Promise.all(items.map((item) => this.fetchOne(item, ctx)));
+  async process(items: ChunkItem<FulltextItem>[], ctx: OperationContext): Promise<ItemOutcome[]> {
+    // One read for the chunk's papers; then the chunk holds one operation slot per item, so
+    // the downloads may all run at once, and each stores its paper as soon as it is done.
+    const papers = await this.papers.findManyForUser(
+      ctx.userId,
+      items.map((item) => item.payload.paperId),
+    );
+    return Promise.all(items.map((item) => this.fetchOne(item, papers.get(item.payload.paperId), ctx)));
   }
 
-  private async fetchOne(item: ChunkItem<FulltextItem>, ctx: OperationContext): Promise<ItemOutcome> {
-    const paper = await this.papers.findForUser(ctx.userId, item.payload.paperId);
+  private async fetchOne(
+    item: ChunkItem<FulltextItem>,
+    paper: PaperRow | undefined,
+    ctx: OperationContext,
+  ): Promise<ItemOutcome> {
     if (!paper) return { ok: false, error: 'NOT_FOUND: no such paper of the batch owner', permanent: true };
     try {
       if (!paper.doi) throw new Fetch('The paper has no DOI', true, 'failed');

@@ -1,6 +1,6 @@
 import { uuidV7 } from '../../common/ids/uuid-v7';
 import { Injectable } from '@nestjs/common';
-import { Prisma } from '@prisma/client';
+import { Paper as PaperRow, Prisma } from '@prisma/client';
 import { newestFirstAfter } from '../shared/cursor';
 import { PrismaService } from '../../common/prisma/prisma.service';
 import type { SqlExecutor } from '../shared/database/sql-executor';
@@ -12,6 +12,8 @@ export interface PaperInput {
   year?: number;
   abstract?: string;
 }
+
+export type { PaperRow };
 
 export interface UpsertedPaper {
   paperId: string;
@@ -107,6 +109,12 @@ export class PapersRepository {
       where: { id: paperId },
       data: { fullTextStatus: outcome.status, fullText: outcome.text, fullTextWords: outcome.words },
     });
+  }
+
+  /** The user's papers among `ids`, by id (missing and other users' papers are absent). */
+  async findManyForUser(userId: string, ids: string[]): Promise<Map<string, PaperRow>> {
+    const rows = await this.prisma.paper.findMany({ where: { userId, id: { in: [...new Set(ids)] } } });
+    return new Map(rows.map((row) => [row.id, row]));
   }
 
   /** One of the user's papers, with its full text; null for a missing or someone else's paper. */
