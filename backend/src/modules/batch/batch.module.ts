@@ -13,6 +13,7 @@ import { BatchEventBus } from './batch.events';
 import { BatchGateway } from './batch.gateway';
 import { BATCH_OPTIONS, BATCH_SETTINGS, BatchModuleOptions, DEFAULT_BATCH_SETTINGS } from './batch.options';
 import { BatchRepository } from './batch.repository';
+import { ChunkRepository } from './chunk.repository';
 import { OperationLimitsRepository } from './operation-limits.repository';
 import { BatchService } from './batch.service';
 import { BatchWorker } from './batch.worker';
@@ -58,6 +59,7 @@ export class BatchModule {
         ModuleAuthGuard,
         BatchEventBus,
         BatchRepository,
+        ChunkRepository,
         OperationLimitsRepository,
         BatchService,
         BatchEnvelopeValidator,

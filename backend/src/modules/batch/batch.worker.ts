@@ -14,7 +14,8 @@ import { BATCH_SETTINGS, type BatchSettings } from './batch.options';
 import { AbortReason, afterAbort, cancelsRemaining, itemNext } from './batch-lifecycle';
 import { BatchStatus, ItemStatus } from './batch-status';
 import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
-import { BatchRepository, ClaimedRow, Db, OutcomeRow } from './batch.repository';
+import { BatchRepository, Db } from './batch.repository';
+import { ChunkRepository, type ClaimedRow, type OutcomeRow } from './chunk.repository';
 import { BatchRecord } from './batch.types';
 import { BatchOperationHandler, ChunkItem, ItemOutcome } from './operations/batch-operation';
 import { OperationRegistry } from './operations/operation.registry';
@@ -51,7 +52,8 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private wakeUp: (() => void)[] = [];
 
   constructor(
-    private readonly repository: BatchRepository,
+    private readonly batches: BatchRepository,
+    private readonly chunks: ChunkRepository,
     private readonly registry: OperationRegistry,
     private readonly events: BatchEventBus,
     private readonly clock: Clock,
@@ -87,7 +89,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   /** Claims and processes one chunk; false when nothing was claimable. */
   async tick(): Promise<boolean> {
     const leaseToken = randomUUID();
-    const claimed = await this.repository.claimChunk({
+    const claimed = await this.chunks.claimChunk({
       workerId: this.workerId,
       leaseToken,
       now: this.clock.now(),
@@ -149,7 +151,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const heartbeat = setInterval(
       () => {
         const until = this.clock.now() + this.settings.leaseMs;
-        void this.repository.renewLease(batch.id, claim.leaseToken, until).catch(() => undefined);
+        void this.chunks.renewLease(batch.id, claim.leaseToken, until).catch(() => undefined);
         if (handler?.limits) void this.limits.renew(claim.leaseToken, until).catch(() => undefined);
       },
       Math.max(250, Math.floor(this.settings.leaseMs / 3)),
@@ -157,8 +159,8 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const recorded = handler?.transactional
         ? await this.whileDatabaseRecovers(() =>
-            this.repository.transaction(async (tx) => {
-              const held = await this.repository.heldItemIds(tx, batch.id, claim.leaseToken);
+            this.batches.transaction(async (tx) => {
+              const held = await this.chunks.heldItemIds(tx, batch.id, claim.leaseToken);
               const items = claim.items.filter((i) => held.has(i.id));
               return this.record(tx, claim, items, await this.run(handler, claim, items, tx));
             }),
@@ -190,7 +192,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Stores the item's stage (fenced by the lease) and publishes `item-progress`. */
   private itemProgress(claim: Claim, item: ChunkItem<unknown>, report: ItemProgressReport): void {
-    void this.repository
+    void this.chunks
       .storeItemProgress(item.id, claim.leaseToken, report.stage, report.percentage)
       .catch(() => undefined);
     this.events.publish(BatchEvent.ItemProgress, {
@@ -249,7 +251,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.stop.signal.addEventListener('abort', onShutdown, { once: true });
     const watch = setInterval(
       () =>
-        void this.repository
+        void this.batches
           .statusOf(claim.batch.id)
           .then((status) => {
             if (status === BatchStatus.Cancelled) stop('cancel');
@@ -261,7 +263,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const outcomes = await this.run(handler, claim, claim.items, null, abort.signal);
       return await this.whileDatabaseRecovers(() =>
-        this.repository.transaction((tx) => this.record(tx, claim, claim.items, outcomes, reason)),
+        this.batches.transaction((tx) => this.record(tx, claim, claim.items, outcomes, reason)),
       );
     } finally {
       clearInterval(watch);
@@ -370,7 +372,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       failed: rows.filter((r) => r.status === ItemStatus.Failed).length,
       retried: rows.filter((r) => r.status === ItemStatus.Queued).length,
     };
-    const { failedForGood, written, ...recorded } = await this.repository.recordOutcomes(
+    const { failedForGood, written, ...recorded } = await this.chunks.recordOutcomes(
       tx,
       claim.batch.id,
       claim.leaseToken,
@@ -384,8 +386,8 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       });
     }
     if (cancelsRemaining(failedForGood, allowFailures))
-      batch = await this.repository.cancelRemaining(tx, batch.id, now);
-    const finished = await this.repository.finishIfSettled(tx, batch.id, now);
+      batch = await this.batches.cancelRemaining(tx, batch.id, now);
+    const finished = await this.batches.finishIfSettled(tx, batch.id, now);
     return { batch: finished ?? batch, finished, written, attempted: rows.length, settled };
   }
 

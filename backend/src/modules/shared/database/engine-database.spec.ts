@@ -2,6 +2,7 @@ import { givenBatch, givenBatchFeatureOn, givenUser } from '../../../../test/sup
 import { givenApp, TestApp } from '../../../../test/support/test-app';
 import { ItemStatus } from '../../batch/batch-status';
 import { BatchRepository } from '../../batch/batch.repository';
+import { ChunkRepository } from '../../batch/chunk.repository';
 import { OperationLimitsRepository } from '../../batch/operation-limits.repository';
 import { createEngineDatabase, OwnedEngineDatabase } from './engine-database';
 
@@ -9,13 +10,15 @@ import { createEngineDatabase, OwnedEngineDatabase } from './engine-database';
 describe(`${createEngineDatabase.name} (${process.env.TEST_BACKEND ?? 'sqlite'})`, () => {
   let app: TestApp;
   let db: OwnedEngineDatabase;
-  let sut: BatchRepository;
+  let sut: ChunkRepository;
+  let batches: BatchRepository;
 
   beforeAll(async () => {
     app = await givenApp({ BATCH_WORKERS: '0' });
     await givenBatchFeatureOn(app);
     db = createEngineDatabase(app.db.url);
-    sut = new BatchRepository(db, app.prisma, new OperationLimitsRepository(db));
+    batches = new BatchRepository(db, app.prisma);
+    sut = new ChunkRepository(db, batches, new OperationLimitsRepository(db));
   });
   afterAll(async () => {
     await db.close();
@@ -32,7 +35,7 @@ describe(`${createEngineDatabase.name} (${process.env.TEST_BACKEND ?? 'sqlite'})
     const claim = await sut.claimChunk({
       workerId: 'own-connection',
       leaseToken: 'lease-1',
-      now: now,
+      now,
       leaseMs: 30_000,
       defaultLimit: 100,
     });
@@ -46,7 +49,7 @@ describe(`${createEngineDatabase.name} (${process.env.TEST_BACKEND ?? 'sqlite'})
         claim!.items.map((i) => ({ id: i.id, status: ItemStatus.Success, result: { seen: i.seq } })),
         now + 10,
       );
-      return { outcome, finished: await sut.finishIfSettled(tx, batch.id, now + 10) };
+      return { outcome, finished: await batches.finishIfSettled(tx, batch.id, now + 10) };
     });
     expect(recorded.outcome.written).toBe(3);
     expect(recorded.finished).toMatchObject({ status: 'completed', succeededCount: 3 });

@@ -1,17 +1,18 @@
 import { ItemStatus } from './batch-status';
 import { BatchRepository } from './batch.repository';
+import { ChunkRepository } from './chunk.repository';
 import { OperationLimitsRepository } from './operation-limits.repository';
 import { givenBatch, givenBatchFeatureOn, givenUser, paperItems } from '../../../test/support/factories';
 import { givenApp, TestApp } from '../../../test/support/test-app';
 
-describe(`${BatchRepository.name} lease fencing`, () => {
+describe(`${ChunkRepository.name} lease fencing`, () => {
   let app: TestApp;
-  let sut: BatchRepository;
+  let sut: ChunkRepository;
 
   beforeAll(async () => {
     // No workers: the test plays two workers by hand.
     app = await givenApp({ BATCH_WORKERS: '0' });
-    sut = app.app.get(BatchRepository);
+    sut = app.app.get(ChunkRepository);
     await givenBatchFeatureOn(app);
   });
   afterAll(() => app.close());
@@ -108,12 +109,12 @@ describe(`${BatchRepository.name} lease fencing`, () => {
 describe(`${OperationLimitsRepository.name} rate`, () => {
   let app: TestApp;
   let sut: OperationLimitsRepository;
-  let repository: BatchRepository;
+  let repository: ChunkRepository;
 
   beforeAll(async () => {
     app = await givenApp({ BATCH_WORKERS: '0' });
     sut = app.app.get(OperationLimitsRepository);
-    repository = app.app.get(BatchRepository);
+    repository = app.app.get(ChunkRepository);
   });
   afterAll(() => app.close());
 
@@ -144,13 +145,13 @@ describe(`${OperationLimitsRepository.name} rate`, () => {
   });
 });
 
-describe(`${BatchRepository.name} range leases`, () => {
+describe(`${ChunkRepository.name} range leases`, () => {
   let app: TestApp;
-  let sut: BatchRepository;
+  let sut: ChunkRepository;
 
   beforeAll(async () => {
     app = await givenApp({ BATCH_WORKERS: '0' });
-    sut = app.app.get(BatchRepository);
+    sut = app.app.get(ChunkRepository);
     await givenBatchFeatureOn(app);
   });
   afterAll(() => app.close());
@@ -211,7 +212,7 @@ describe(`${BatchRepository.name} range leases`, () => {
       }),
     ).toBeNull();
 
-    const listed = await sut.listItems({ batchId: batch.id, limit: 10 });
+    const listed = await app.app.get(BatchRepository).listItems({ batchId: batch.id, limit: 10 });
     expect(listed.map((i) => [i.seq, i.status, i.attempts])).toEqual([
       [0, 'success', 1],
       [1, 'queued', 1],
@@ -221,10 +222,14 @@ describe(`${BatchRepository.name} range leases`, () => {
       [5, 'success', 1],
     ]);
     expect(
-      (await sut.listItems({ batchId: batch.id, status: 'processing', limit: 10 })).map((i) => i.seq),
+      (
+        await app.app.get(BatchRepository).listItems({ batchId: batch.id, status: 'processing', limit: 10 })
+      ).map((i) => i.seq),
     ).toEqual([2, 4]);
     expect(
-      (await sut.listItems({ batchId: batch.id, status: 'queued', limit: 10 })).map((i) => i.seq),
+      (await app.app.get(BatchRepository).listItems({ batchId: batch.id, status: 'queued', limit: 10 })).map(
+        (i) => i.seq,
+      ),
     ).toEqual([1, 3]);
 
     // Once due, 1 and 3 are claimed together; item 2 between them stays its own chunk's.

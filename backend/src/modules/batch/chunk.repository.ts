@@ -1,0 +1,402 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ENGINE_DATABASE, type EngineDatabase } from '../shared/ports';
+import { BatchStatus, ItemStatus } from './batch-status';
+import { ACTIVE, BatchRepository, type Db } from './batch.repository';
+import { OperationLimitsRepository } from './operation-limits.repository';
+import type { OperationLimits } from './operations/batch-operation';
+import { rowToBatch } from './batch-row.mapper';
+import type { BatchRecord } from './batch.types';
+
+export interface ClaimedRow {
+  id: string;
+  seq: number;
+  /** The adapter parses JSON columns; older rows or other drivers may hand back text. */
+  payload: unknown;
+  attempts: number;
+}
+
+/** A range of a batch's positions to lease, with its queued items. */
+interface LeasedRange {
+  from: number;
+  to: number;
+  items: ClaimedRow[];
+}
+
+/** Who claims, under which lease, and how much. */
+export interface ClaimRequest {
+  workerId: string;
+  /** The new chunk's id; its outcomes are written only while a chunk with this id exists. */
+  leaseToken: string;
+  now: number;
+  leaseMs: number;
+  /** Items per chunk when the batch does not set `chunkSize`. */
+  defaultLimit: number;
+  /** The limits an operation declares, if any (fewer items when fewer slots are free). */
+  limitsOf?: (operation: string) => OperationLimits | undefined;
+}
+
+/** One item's outcome as written by recordOutcomes. `next` is the retry time (epoch ms) for requeued items. */
+export interface OutcomeRow {
+  id: string;
+  status: ItemStatus.Success | ItemStatus.Failed | ItemStatus.Queued | ItemStatus.Cancelled;
+  result?: unknown;
+  error?: string | null;
+  next?: number;
+  /** Gives the claim's attempt back (the item was interrupted by a pause, it did not fail). */
+  refundAttempt?: boolean;
+}
+
+/** How often a claim looks for retries behind a batch's claimedSeq while unclaimed positions remain. */
+const RETRY_SCAN_EVERY_MS = 500;
+
+/**
+ * The SQL of chunks, the engine's hot path: a claim leases a range of a batch's positions
+ * (one `BatchChunk` row), and everything written for its items afterwards (outcomes,
+ * item progress) is fenced by that row. A fixed number of set-based statements per chunk.
+ */
+@Injectable()
+export class ChunkRepository {
+  private lastRetryScanAt = 0;
+
+  constructor(
+    @Inject(ENGINE_DATABASE) private readonly db: EngineDatabase,
+    private readonly batches: BatchRepository,
+    private readonly limits: OperationLimitsRepository,
+  ) {}
+
+  /** A short write transaction on the engine's fast path. */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
+  }
+
+  /**
+   * Claims a chunk of the batch that has waited longest, in one transaction: users take
+   * turns (least recently served user first), then batches of that user. A chunk is a
+   * lease on a range of positions (a `BatchChunk` row whose id is `leaseToken`), not a
+   * stamp on each item: the queued items in the range are the chunk's items, so a claim
+   * writes one row whatever its size, and an item is written twice in all (stored, then
+   * its outcome). Ranges come, in order of preference, from an expired chunk (a dead
+   * worker's; taken over under the new token, which fences the old one out), from items
+   * waiting for a retry behind the batch's `claimedSeq`, and from positions never
+   * claimed (above `claimedSeq`). Live ranges never overlap: every claim of a batch
+   * locks its row first.
+   */
+  async claimChunk(
+    claim: ClaimRequest,
+  ): Promise<{ batch: BatchRecord; items: ClaimedRow[]; started: boolean } | null> {
+    const { workerId, leaseToken, now, leaseMs, defaultLimit, limitsOf = () => undefined } = claim;
+    const d = this.db.dialect;
+    return this.transaction(async (tx) => {
+      const candidates = await tx.$queryRawUnsafe<
+        { id: string; chunkSize: bigint | number | null; status: string; operation: string }[]
+      >(
+        `SELECT b."id", ${d.jsonInt('b."options"', 'chunkSize')} AS "chunkSize", b."status", b."operation"
+         FROM "BatchOperation" b
+         WHERE b."status" IN ${ACTIVE} AND b."sealed" = TRUE
+         ORDER BY (SELECT MAX(u."lastClaimedAt") FROM "BatchOperation" u
+                   WHERE u."userId" = b."userId" AND u."status" IN ${ACTIVE}), b."lastClaimedAt", b."createdAt"
+         LIMIT 50`,
+      );
+      // Retries lie behind claimedSeq; looking for them costs an index probe, done at most every
+      // RETRY_SCAN_EVERY_MS while the batch still has unclaimed positions, and on every claim after.
+      const retryScan = now - this.lastRetryScanAt >= RETRY_SCAN_EVERY_MS;
+      if (retryScan) this.lastRetryScanAt = now;
+      for (const candidate of candidates) {
+        let limit = Number(candidate.chunkSize ?? defaultLimit);
+        // An operation with limits gets no more items than the slots it could lease (held
+        // across processes); without a slot, or while held, its batches wait queued.
+        const limits = limitsOf(candidate.operation);
+        let slots: number[] = [];
+        if (limits) {
+          if ((await this.limits.heldUntil(tx, candidate.operation, now)) !== null) continue;
+          slots = await this.limits.acquire(
+            tx,
+            candidate.operation,
+            limits,
+            leaseToken,
+            now,
+            now + leaseMs,
+            limit,
+          );
+          if (slots.length === 0) continue;
+          limit = slots.length;
+        }
+        const range = await this.nextRange(tx, candidate.id, limit, now, retryScan);
+        const items = range?.items ?? [];
+        if (limits) {
+          await this.limits.releaseSome(tx, candidate.operation, leaseToken, slots.slice(items.length));
+          if (limits.rate && items.length > 0)
+            await this.limits.countStarts(tx, candidate.operation, limits.rate, now, items.length);
+        }
+        if (!range || items.length === 0) continue;
+        await tx.$executeRawUnsafe(
+          `INSERT INTO "BatchChunk" ("id", "batchId", "fromSeq", "toSeq", "leaseOwner", "leaseExpiresAt")
+           VALUES (?, ?, ${d.int}, ${d.int}, ?, ?)`,
+          leaseToken,
+          candidate.id,
+          range.from,
+          range.to,
+          workerId,
+          now + leaseMs,
+        );
+        const [row] = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
+          `UPDATE "BatchOperation"
+           SET "lastClaimedAt" = ?, "status" = '${BatchStatus.Processing}', "startedAt" = COALESCE("startedAt", ${d.ts}),
+               "updatedAt" = ${d.ts},
+               "eventSeq" = "eventSeq" + 1
+           WHERE "id" = ? RETURNING *`,
+          now,
+          this.db.dialect.timestamp(now),
+          this.db.dialect.timestamp(now),
+          candidate.id,
+        );
+        const claimed = items.map((i) => ({
+          id: i.id,
+          seq: Number(i.seq),
+          payload: i.payload,
+          // This attempt counts: it is written with the outcome.
+          attempts: Number(i.attempts) + 1,
+        }));
+        return { batch: rowToBatch(row), items: claimed, started: candidate.status === BatchStatus.Pending };
+      }
+      return null;
+    });
+  }
+
+  /**
+   * The next range of the batch to lease, with its queued items (at most `limit`); null
+   * when it has none now. Locks the batch row first, so claims of one batch take turns.
+   */
+  private async nextRange(
+    tx: Db,
+    batchId: string,
+    limit: number,
+    now: number,
+    retryScan: boolean,
+  ): Promise<LeasedRange | null> {
+    const d = this.db.dialect;
+    // Checked again under the lock: a pause or cancel may have committed since the candidates were read.
+    const [batch] = await tx.$queryRawUnsafe<{ claimedSeq: unknown; itemCount: unknown }[]>(
+      `SELECT "claimedSeq", "itemCount" FROM "BatchOperation" WHERE "id" = ? AND "status" IN ${ACTIVE}${d.forUpdate}`,
+      batchId,
+    );
+    if (!batch) return null;
+    let claimedSeq = Number(batch.claimedSeq);
+    const lastSeq = Number(batch.itemCount) - 1;
+
+    // 1. A dead worker's chunk: its attempt counts (a crash-looping item runs out of attempts).
+    const [expired] = await tx.$queryRawUnsafe<{ id: string; fromSeq: unknown; toSeq: unknown }[]>(
+      `SELECT "id", "fromSeq", "toSeq" FROM "BatchChunk" WHERE "batchId" = ? AND "leaseExpiresAt" < ?
+       ORDER BY "fromSeq" LIMIT 1`,
+      batchId,
+      now,
+    );
+    if (expired) {
+      const from = Number(expired.fromSeq);
+      const to = Number(expired.toSeq);
+      await tx.$executeRawUnsafe(`DELETE FROM "BatchChunk" WHERE "id" = ?`, expired.id);
+      await tx.$executeRawUnsafe(
+        `UPDATE "BatchJobItem" SET "attempts" = "attempts" + 1
+         WHERE "batchId" = ? AND "seq" >= ${d.int} AND "seq" <= ${d.int} AND "status" = '${ItemStatus.Queued}'`,
+        batchId,
+        from,
+        to,
+      );
+      const items = await this.queuedIn(tx, batchId, from, to, limit);
+      // Items beyond `limit` stay queued behind claimedSeq, where the retry scan finds them.
+      if (items.length > 0) return { from, to: Number(items[items.length - 1].seq), items };
+    }
+
+    // 2. Items waiting for a retry (or given back by a pause or shutdown) behind claimedSeq.
+    if (retryScan || claimedSeq >= lastSeq) {
+      const retry = await this.dueBehind(tx, batchId, claimedSeq, limit, now);
+      if (retry) return retry;
+    }
+
+    // 3. Positions never claimed. A range can come back empty only for a batch stored
+    //    before ranges existed, whose early items are settled; move on past it.
+    while (claimedSeq < lastSeq) {
+      const from = claimedSeq + 1;
+      const to = Math.min(lastSeq, claimedSeq + limit);
+      claimedSeq = to;
+      await tx.$executeRawUnsafe(
+        `UPDATE "BatchOperation" SET "claimedSeq" = ${d.int} WHERE "id" = ?`,
+        claimedSeq,
+        batchId,
+      );
+      const items = await this.queuedIn(tx, batchId, from, to, limit);
+      if (items.length > 0) return { from, to, items };
+    }
+    return null;
+  }
+
+  /** The queued items with positions from…to, in order, at most `limit`. */
+  private queuedIn(tx: Db, batchId: string, from: number, to: number, limit: number): Promise<ClaimedRow[]> {
+    const d = this.db.dialect;
+    return tx.$queryRawUnsafe<ClaimedRow[]>(
+      `SELECT "id", "seq", "payload", "attempts" FROM "BatchJobItem"
+       WHERE "batchId" = ? AND "status" = '${ItemStatus.Queued}' AND "seq" >= ${d.int} AND "seq" <= ${d.int}
+       ORDER BY "seq" LIMIT ${d.int}`,
+      batchId,
+      from,
+      to,
+      limit,
+    );
+  }
+
+  /**
+   * The first run of consecutive queued items behind `claimedSeq` that are due and in no
+   * chunk (at most `limit`). The run stops at the first queued item that is not due: a
+   * live range never holds a queued item that is not its own (a cancel would leave it
+   * behind). Items of other chunks are skipped, they are theirs.
+   */
+  private async dueBehind(
+    tx: Db,
+    batchId: string,
+    claimedSeq: number,
+    limit: number,
+    now: number,
+  ): Promise<LeasedRange | null> {
+    const d = this.db.dialect;
+    const window = Math.max(200, 2 * limit);
+    const run: ClaimedRow[] = [];
+    const found = () =>
+      run.length > 0 ? { from: Number(run[0].seq), to: Number(run[run.length - 1].seq), items: run } : null;
+    for (let after = -1; ;) {
+      const rows = await tx.$queryRawUnsafe<(ClaimedRow & { nextAttemptAt: unknown })[]>(
+        `SELECT "id", "seq", "payload", "attempts", "nextAttemptAt" FROM "BatchJobItem" i
+         WHERE "batchId" = ? AND "status" = '${ItemStatus.Queued}' AND "seq" > ${d.int} AND "seq" <= ${d.int}
+           AND NOT EXISTS (SELECT 1 FROM "BatchChunk" c
+                           WHERE c."batchId" = i."batchId" AND i."seq" >= c."fromSeq" AND i."seq" <= c."toSeq")
+         ORDER BY "seq" LIMIT ${d.int}`,
+        batchId,
+        after,
+        claimedSeq,
+        window,
+      );
+      for (const row of rows) {
+        if (Number(row.nextAttemptAt) <= now) run.push(row);
+        else if (run.length > 0) return found();
+        if (run.length === limit) return found();
+      }
+      if (rows.length < window) return found();
+      after = Number(rows[rows.length - 1].seq);
+    }
+  }
+
+  /** Extends the chunk's lease (heartbeat). */
+  async renewLease(batchId: string, leaseToken: string, until: number): Promise<number> {
+    return this.db.execute(
+      `UPDATE "BatchChunk" SET "leaseExpiresAt" = ? WHERE "id" = ? AND "batchId" = ?`,
+      until,
+      leaseToken,
+      batchId,
+    );
+  }
+
+  /**
+   * Inside the chunk's transaction: the ids of its items still queued, while it still holds
+   * its lease (none once another worker took the range over). Locks them on PostgreSQL, so a
+   * concurrent cancel waits for this transaction instead of cancelling items it settles.
+   */
+  async heldItemIds(db: Db, batchId: string, leaseToken: string): Promise<Set<string>> {
+    const d = this.db.dialect;
+    const [chunk] = await db.$queryRawUnsafe<{ fromSeq: unknown; toSeq: unknown }[]>(
+      `SELECT "fromSeq", "toSeq" FROM "BatchChunk" WHERE "id" = ? AND "batchId" = ?${d.forUpdate}`,
+      leaseToken,
+      batchId,
+    );
+    if (!chunk) return new Set();
+    const rows = await db.$queryRawUnsafe<{ id: string }[]>(
+      `SELECT "id" FROM "BatchJobItem"
+       WHERE "batchId" = ? AND "status" = '${ItemStatus.Queued}' AND "seq" >= ${d.int} AND "seq" <= ${d.int}${d.forUpdate}`,
+      batchId,
+      Number(chunk.fromSeq),
+      Number(chunk.toSeq),
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * Writes the chunk's outcomes with one UPDATE … FROM json_each, only while the chunk
+   * still holds its lease (its row is deleted here; a worker that lost the range to
+   * another finds no row and writes nothing), and moves the batch counters by exactly
+   * the rows written, in the same transaction. Returns the batch after the update.
+   */
+  async recordOutcomes(
+    db: Db,
+    batchId: string,
+    leaseToken: string,
+    outcomes: OutcomeRow[],
+    now: number,
+  ): Promise<{ batch: BatchRecord; failedForGood: number; written: number }> {
+    const held = await db.$queryRawUnsafe<{ id: string }[]>(
+      `DELETE FROM "BatchChunk" WHERE "id" = ? AND "batchId" = ? RETURNING "id"`,
+      leaseToken,
+      batchId,
+    );
+    if (held.length === 0) {
+      const batch = await this.batches.moveCounters(
+        db,
+        batchId,
+        { succeeded: 0, failed: 0, cancelled: 0 },
+        now,
+      );
+      return { batch, failedForGood: 0, written: 0 };
+    }
+    const payload = JSON.stringify(
+      outcomes.map((o) => ({
+        id: o.id,
+        s: o.status,
+        r: o.result === undefined ? null : o.result,
+        e: o.error ?? null,
+        n: o.next ?? 0,
+        a: o.refundAttempt ? 0 : 1,
+      })),
+    );
+    const d = this.db.dialect;
+    const written = await db.$queryRawUnsafe<{ status: string }[]>(
+      `UPDATE "BatchJobItem"
+       SET "status" = o."s",
+           "result" = CASE WHEN o."s" = '${ItemStatus.Success}' THEN o."r" ELSE "result" END,
+           "error" = o."e",
+           "nextAttemptAt" = o."n", "attempts" = "attempts" + o."a",
+           "progress" = CASE WHEN o."s" = '${ItemStatus.Queued}' THEN 0 ELSE 100 END,
+           "updatedAt" = ${d.ts}
+       FROM ${d.jsonRecords('o', [
+         ['id', 'text'],
+         ['s', 'text'],
+         ['r', 'jsonb'],
+         ['e', 'text'],
+         ['n', 'bigint'],
+         ['a', 'int'],
+       ])}
+       WHERE "BatchJobItem"."id" = o."id" AND "BatchJobItem"."status" = '${ItemStatus.Queued}'
+       RETURNING "BatchJobItem"."status" AS "status"`,
+      this.db.dialect.timestamp(now),
+      payload,
+    );
+    const succeeded = written.filter((w) => w.status === ItemStatus.Success).length;
+    const failed = written.filter((w) => w.status === ItemStatus.Failed).length;
+    const cancelled = written.filter((w) => w.status === ItemStatus.Cancelled).length;
+    const batch = await this.batches.moveCounters(db, batchId, { succeeded, failed, cancelled }, now);
+    return { batch, failedForGood: failed, written: written.length };
+  }
+
+  /** The last progress reported inside an item, written only while the chunk's lease is held. */
+  async storeItemProgress(
+    itemId: string,
+    leaseToken: string,
+    stage: string,
+    percentage: number,
+  ): Promise<void> {
+    await this.db.execute(
+      `UPDATE "BatchJobItem" SET "stage" = ?, "progress" = ?
+       WHERE "id" = ? AND "status" = '${ItemStatus.Queued}' AND EXISTS (SELECT 1 FROM "BatchChunk" WHERE "id" = ?)`,
+      stage,
+      percentage,
+      itemId,
+      leaseToken,
+    );
+  }
+}
