@@ -246,9 +246,9 @@ export class ChunkRepository {
 
   /**
    * The first run of consecutive queued items behind `claimedSeq` that are due and in no
-   * chunk (at most `limit`). The run stops at the first queued item that is not due: a
-   * live range never holds a queued item that is not its own (a cancel would leave it
-   * behind). Items of other chunks are skipped, they are theirs.
+   * chunk (at most `limit`), in three index probes. The run stops before the first queued
+   * item that is not due: a live range never holds a queued item that is not its own (a
+   * cancel would leave it behind). Items of other chunks are skipped, they are theirs.
    */
   private async dueBehind(
     tx: Db,
@@ -258,30 +258,35 @@ export class ChunkRepository {
     now: number,
   ): Promise<LeasedRange | null> {
     const d = this.db.dialect;
-    const window = Math.max(200, 2 * limit);
-    const run: ClaimedRow[] = [];
-    const found = () =>
-      run.length > 0 ? { from: Number(run[0].seq), to: Number(run[run.length - 1].seq), items: run } : null;
-    for (let after = -1; ;) {
-      const rows = await tx.$queryRawUnsafe<(ClaimedRow & { nextAttemptAt: unknown })[]>(
-        `SELECT "id", "seq", "payload", "attempts", "nextAttemptAt" FROM "BatchJobItem" i
-         WHERE "batchId" = ? AND "status" = '${ItemStatus.Queued}' AND "seq" > ${d.int} AND "seq" <= ${d.int}
-           AND NOT EXISTS (SELECT 1 FROM "BatchChunk" c
-                           WHERE c."batchId" = i."batchId" AND i."seq" >= c."fromSeq" AND i."seq" <= c."toSeq")
-         ORDER BY "seq" LIMIT ${d.int}`,
-        batchId,
-        after,
-        claimedSeq,
-        window,
-      );
-      for (const row of rows) {
-        if (Number(row.nextAttemptAt) <= now) run.push(row);
-        else if (run.length > 0) return found();
-        if (run.length === limit) return found();
-      }
-      if (rows.length < window) return found();
-      after = Number(rows[rows.length - 1].seq);
-    }
+    // Queued items behind claimedSeq that no chunk holds, by position (the status index).
+    const behind = `"batchId" = ? AND "status" = '${ItemStatus.Queued}' AND "seq" <= ${d.int}
+      AND NOT EXISTS (SELECT 1 FROM "BatchChunk" c
+                      WHERE c."batchId" = i."batchId" AND i."seq" >= c."fromSeq" AND i."seq" <= c."toSeq")`;
+    const [first] = await tx.$queryRawUnsafe<{ seq: unknown }[]>(
+      `SELECT "seq" FROM "BatchJobItem" i WHERE ${behind} AND "nextAttemptAt" <= ? ORDER BY "seq" LIMIT 1`,
+      batchId,
+      claimedSeq,
+      now,
+    );
+    if (!first) return null;
+    const from = Number(first.seq);
+    const [stop] = await tx.$queryRawUnsafe<{ seq: unknown }[]>(
+      `SELECT "seq" FROM "BatchJobItem" i WHERE ${behind} AND "seq" > ${d.int} AND "nextAttemptAt" > ?
+       ORDER BY "seq" LIMIT 1`,
+      batchId,
+      claimedSeq,
+      from,
+      now,
+    );
+    const items = await tx.$queryRawUnsafe<ClaimedRow[]>(
+      `SELECT "id", "seq", "payload", "attempts" FROM "BatchJobItem" i
+       WHERE ${behind} AND "seq" >= ${d.int} ORDER BY "seq" LIMIT ${d.int}`,
+      batchId,
+      stop ? Number(stop.seq) - 1 : claimedSeq,
+      from,
+      limit,
+    );
+    return items.length > 0 ? { from, to: Number(items[items.length - 1].seq), items } : null;
   }
 
   /** Extends the chunk's lease (heartbeat). */
