@@ -181,6 +181,50 @@ describe('Durability (real server processes)', () => {
     expect(perProcess.filter((lines) => lines.length > 0).length).toBeGreaterThanOrEqual(2);
   });
 
+  it('retries transient failures in any of three processes: every attempt made exactly once, no lease left', async () => {
+    const logs = [0, 1, 2].map((i) => path.join(db.dir, `retries-${i}.log`));
+    for (const log of logs)
+      servers.push(
+        await spawnServer(
+          serverEnv(db, { ECHO_INVOCATION_LOG: log, BATCH_WORKERS: '1', BATCH_RETRY_BASE_MS: '20' }),
+        ),
+      );
+    await enableBatches(servers[0]);
+    // Every third item fails twice before it succeeds: its retries are claimed as runs behind
+    // the batch's claimedSeq, by whichever process gets there first.
+    const items = Array.from({ length: 900 }, (_, n) => (n % 3 === 0 ? { n, failTimes: 2 } : { n }));
+    const id = await submit(servers[0], 'user-retries', {
+      operation: 'diagnostics.echo',
+      items,
+      options: { chunkSize: 30, maxAttempts: 3 },
+    });
+    await waitUntil('retried batch', () => readBatch(db, id).finishedAt !== null, 120_000);
+    expect(readBatch(db, id)).toMatchObject({ status: 'completed', succeededCount: 900, failedCount: 0 });
+
+    const invocations = logs
+      .flatMap((log) => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []))
+      .filter(Boolean)
+      .map((line) => line.split(' ')[0]);
+    const perItem = new Map<string, number>();
+    for (const itemId of invocations) perItem.set(itemId, (perItem.get(itemId) ?? 0) + 1);
+    const rows = query<{ id: string; seq: number; attempts: number; status: string }>(
+      db,
+      `SELECT "id", "seq", "attempts", "status" FROM "BatchJobItem" WHERE "batchId" = ?`,
+      id,
+    );
+    expect(rows).toHaveLength(900);
+    for (const row of rows) {
+      const expected = Number(row.seq) % 3 === 0 ? 3 : 1;
+      expect([row.status, perItem.get(row.id), Number(row.attempts)]).toEqual([
+        'success',
+        expected,
+        expected,
+      ]);
+    }
+    expect(invocations).toHaveLength(900 + 300 * 2);
+    expect(query<{ n: number }>(db, `SELECT COUNT(*) AS n FROM "BatchChunk"`)[0].n).toBe(0);
+  });
+
   it('a restarted process finishes what a SIGTERMed one left, with nothing stuck in processing', async () => {
     const env = serverEnv(db);
     const first = await spawnServer(env);
