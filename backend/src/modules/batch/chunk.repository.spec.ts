@@ -5,15 +5,22 @@ import { OperationLimitsRepository } from './operation-limits.repository';
 import { givenBatch, givenBatchFeatureOn, givenUser, paperItems } from '../../../test/support/factories';
 import { givenApp, TestApp } from '../../../test/support/test-app';
 
+/** An app with batches on and no workers: the tests play the workers by hand. */
+async function givenIdleApp(): Promise<TestApp> {
+  const app = await givenApp({ BATCH_WORKERS: '0' });
+  await givenBatchFeatureOn(app);
+  return app;
+}
+
 describe(`${ChunkRepository.name} lease fencing`, () => {
   let app: TestApp;
   let sut: ChunkRepository;
+  let batches: BatchRepository;
 
   beforeAll(async () => {
-    // No workers: the test plays two workers by hand.
-    app = await givenApp({ BATCH_WORKERS: '0' });
+    app = await givenIdleApp();
     sut = app.app.get(ChunkRepository);
-    await givenBatchFeatureOn(app);
+    batches = app.app.get(BatchRepository);
   });
   afterAll(() => app.close());
 
@@ -49,7 +56,7 @@ describe(`${ChunkRepository.name} lease fencing`, () => {
     expect(reclaimed?.items.map((i) => i.id)).toEqual(stalled?.items.map((i) => i.id));
     expect(reclaimed?.items.every((i) => i.attempts === 2)).toBe(true);
 
-    const fresh = await sut.transaction((tx) =>
+    const fresh = await batches.transaction((tx) =>
       sut.recordOutcomes(
         tx,
         batch.id,
@@ -59,7 +66,7 @@ describe(`${ChunkRepository.name} lease fencing`, () => {
       ),
     );
     expect(fresh.written).toBe(2);
-    const late = await sut.transaction((tx) =>
+    const late = await batches.transaction((tx) =>
       sut.recordOutcomes(
         tx,
         batch.id,
@@ -99,9 +106,9 @@ describe(`${ChunkRepository.name} lease fencing`, () => {
       leaseMs: 1000,
       defaultLimit: 100,
     });
-    const held = await sut.transaction((tx) => sut.heldItemIds(tx, batch.id, 'tx-old'));
+    const held = await batches.transaction((tx) => sut.heldItemIds(tx, batch.id, 'tx-old'));
     expect(held.size).toBe(0);
-    expect((await sut.transaction((tx) => sut.heldItemIds(tx, batch.id, 'tx-new'))).size).toBe(3);
+    expect((await batches.transaction((tx) => sut.heldItemIds(tx, batch.id, 'tx-new'))).size).toBe(3);
     expect(batch.id).toBeDefined();
   });
 });
@@ -109,12 +116,12 @@ describe(`${ChunkRepository.name} lease fencing`, () => {
 describe(`${OperationLimitsRepository.name} rate`, () => {
   let app: TestApp;
   let sut: OperationLimitsRepository;
-  let repository: ChunkRepository;
+  let batches: BatchRepository;
 
   beforeAll(async () => {
-    app = await givenApp({ BATCH_WORKERS: '0' });
+    app = await givenIdleApp();
     sut = app.app.get(OperationLimitsRepository);
-    repository = app.app.get(ChunkRepository);
+    batches = app.app.get(BatchRepository);
   });
   afterAll(() => app.close());
 
@@ -122,7 +129,7 @@ describe(`${OperationLimitsRepository.name} rate`, () => {
   async function start(operation: string, now: number, wanted: number): Promise<number> {
     const limits = { concurrency: 10, rate: { count: 4, windowMs: 2000 } };
     const holder = `h-${now}-${wanted}`;
-    const slots = await repository.transaction(async (tx) => {
+    const slots = await batches.transaction(async (tx) => {
       const taken = await sut.acquire(tx, operation, limits, holder, now, now + 1000, wanted);
       if (taken.length > 0) await sut.countStarts(tx, operation, limits.rate, now, taken.length);
       return taken;
@@ -148,11 +155,12 @@ describe(`${OperationLimitsRepository.name} rate`, () => {
 describe(`${ChunkRepository.name} range leases`, () => {
   let app: TestApp;
   let sut: ChunkRepository;
+  let batches: BatchRepository;
 
   beforeAll(async () => {
-    app = await givenApp({ BATCH_WORKERS: '0' });
+    app = await givenIdleApp();
     sut = app.app.get(ChunkRepository);
-    await givenBatchFeatureOn(app);
+    batches = app.app.get(BatchRepository);
   });
   afterAll(() => app.close());
 
@@ -170,7 +178,7 @@ describe(`${ChunkRepository.name} range leases`, () => {
     expect(first?.items.map((i) => i.seq)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(first?.items.every((i) => i.attempts === 1)).toBe(true);
     const later = t0 + 10_000;
-    await sut.transaction((tx) =>
+    await batches.transaction((tx) =>
       sut.recordOutcomes(
         tx,
         batch.id,
@@ -212,7 +220,7 @@ describe(`${ChunkRepository.name} range leases`, () => {
       }),
     ).toBeNull();
 
-    const listed = await app.app.get(BatchRepository).listItems({ batchId: batch.id, limit: 10 });
+    const listed = await batches.listItems({ batchId: batch.id, limit: 10 });
     expect(listed.map((i) => [i.seq, i.status, i.attempts])).toEqual([
       [0, 'success', 1],
       [1, 'queued', 1],
@@ -222,14 +230,10 @@ describe(`${ChunkRepository.name} range leases`, () => {
       [5, 'success', 1],
     ]);
     expect(
-      (
-        await app.app.get(BatchRepository).listItems({ batchId: batch.id, status: 'processing', limit: 10 })
-      ).map((i) => i.seq),
+      (await batches.listItems({ batchId: batch.id, status: 'processing', limit: 10 })).map((i) => i.seq),
     ).toEqual([2, 4]);
     expect(
-      (await app.app.get(BatchRepository).listItems({ batchId: batch.id, status: 'queued', limit: 10 })).map(
-        (i) => i.seq,
-      ),
+      (await batches.listItems({ batchId: batch.id, status: 'queued', limit: 10 })).map((i) => i.seq),
     ).toEqual([1, 3]);
 
     // Once due, 1 and 3 are claimed together; item 2 between them stays its own chunk's.

@@ -64,11 +64,6 @@ export class ChunkRepository {
     private readonly limits: OperationLimitsRepository,
   ) {}
 
-  /** A short write transaction on the engine's fast path. */
-  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    return this.db.transaction(fn);
-  }
-
   /**
    * Claims a chunk of the batch that has waited longest, in one transaction: users take
    * turns (least recently served user first), then batches of that user. A chunk is a
@@ -86,7 +81,7 @@ export class ChunkRepository {
   ): Promise<{ batch: BatchRecord; items: ClaimedRow[]; started: boolean } | null> {
     const { workerId, leaseToken, now, leaseMs, defaultLimit, limitsOf = () => undefined } = claim;
     const d = this.db.dialect;
-    return this.transaction(async (tx) => {
+    return this.batches.transaction(async (tx) => {
       const candidates = await tx.$queryRawUnsafe<
         { id: string; chunkSize: bigint | number | null; status: string; operation: string }[]
       >(
@@ -146,8 +141,8 @@ export class ChunkRepository {
                "eventSeq" = "eventSeq" + 1
            WHERE "id" = ? RETURNING *`,
           now,
-          this.db.dialect.timestamp(now),
-          this.db.dialect.timestamp(now),
+          d.timestamp(now),
+          d.timestamp(now),
           candidate.id,
         );
         const claimed = items.map((i) => ({

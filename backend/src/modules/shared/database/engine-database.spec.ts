@@ -41,7 +41,7 @@ describe(`${createEngineDatabase.name} (${process.env.TEST_BACKEND ?? 'sqlite'})
     });
     expect(claim?.items.map((i) => i.seq)).toEqual([0, 1, 2]);
     expect(claim?.batch.createdAt).toBeInstanceOf(Date);
-    const recorded = await sut.transaction(async (tx) => {
+    const recorded = await batches.transaction(async (tx) => {
       const outcome = await sut.recordOutcomes(
         tx,
         batch.id,
