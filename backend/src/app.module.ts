@@ -44,6 +44,7 @@ export class AppModule {
               chunkDelayMs: config.BATCH_CHUNK_DELAY_MS,
               leaseMs: config.BATCH_LEASE_MS,
               retryBaseMs: config.BATCH_RETRY_BASE_MS,
+              maxRetryAfterMs: config.BATCH_MAX_RETRY_AFTER_MS,
               retentionDays: config.BATCH_RETENTION_DAYS,
               workers: config.BATCH_WORKERS,
               pollMs: config.BATCH_POLL_MS,

@@ -14,6 +14,7 @@ export async function fulltextThroughput(concurrency: number, n: number, delayMs
   const publisher = await startFakePublisher(delayMs);
   const server = await startServer({
     FULLTEXT_BASE_URL: publisher.baseUrl,
+    FULLTEXT_ALLOW_HOSTS: publisher.host,
     FULLTEXT_CONCURRENCY: String(concurrency),
     FULLTEXT_RATE: '1000000/60',
   });

@@ -95,8 +95,11 @@ export async function startFakePublisher(delayMs = 150) {
     return reply(404, 'text/plain', 'unknown');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
   return {
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    baseUrl: `http://127.0.0.1:${port}/`,
+    /** For FULLTEXT_ALLOW_HOSTS: the one loopback address and port the service may fetch from. */
+    host: `127.0.0.1:${port}`,
     requests,
     maxOpen: () => maxOpen,
     open: () => open,

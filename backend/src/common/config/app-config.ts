@@ -55,6 +55,26 @@ const schema = z
       .default('60/60'),
     FULLTEXT_TIMEOUT_MS: intFrom(100, 600_000).default(30_000),
     FULLTEXT_MAX_BYTES: intFrom(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
+    /** `host:port` pairs exempt from the public-address check (loopback fakes); refused in production. */
+    FULLTEXT_ALLOW_HOSTS: z
+      .string()
+      .regex(/^\s*([^,\s]+:\d+\s*(,\s*|$))*$/, 'must be a comma-separated list of host:port')
+      .optional(),
+    /** Ports outbound full-text requests may use. */
+    FULLTEXT_ALLOWED_PORTS: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, 'must be a comma-separated list of ports, e.g. 80,443')
+      .default('80,443')
+      .transform((value) => value.split(',').map(Number))
+      .refine((ports) => ports.every((p) => p >= 1 && p <= 65535), 'ports are 1…65535'),
+    /** Worker threads that extract PDF text (off the event loop). */
+    FULLTEXT_EXTRACT_THREADS: intFrom(1, 64).default(2),
+    /** Heap cap of one extraction thread; a PDF that needs more fails as parse_error. */
+    FULLTEXT_EXTRACT_MEMORY_MB: intFrom(32, 8192).default(256),
+    /** Time cap of one extraction; a PDF that takes longer fails as parse_error. */
+    FULLTEXT_EXTRACT_TIMEOUT_MS: intFrom(100, 600_000).default(30_000),
+    /** Upper bound of an outside server's Retry-After, for holds and for an item's next attempt. */
+    BATCH_MAX_RETRY_AFTER_MS: intFrom(1000, 30 * 24 * 3_600_000).default(3_600_000),
     /** Bearer token for GET /metrics in production (unset: /metrics answers 404 there). */
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   })
@@ -65,6 +85,13 @@ const schema = z
         path: ['JWT_SECRET'],
         message:
           'must be set to a private value when NODE_ENV=production (the development default is refused)',
+      });
+    }
+    if (env.NODE_ENV === 'production' && env.FULLTEXT_ALLOW_HOSTS?.trim()) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FULLTEXT_ALLOW_HOSTS'],
+        message: 'is for development and tests only: production never fetches from exempt hosts',
       });
     }
   });

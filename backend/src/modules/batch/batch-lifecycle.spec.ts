@@ -32,7 +32,13 @@ describe('batch lifecycle', () => {
   });
 
   describe(itemNext.name, () => {
-    const rules = { maxAttempts: 3, retryBaseMs: 1000, now: 10_000, random: () => 0.5 };
+    const rules = {
+      maxAttempts: 3,
+      retryBaseMs: 1000,
+      maxRetryAfterMs: 3_600_000,
+      now: 10_000,
+      random: () => 0.5,
+    };
 
     it('records a success with its result', () => {
       expect(itemNext({ ok: true, result: { id: 1 } }, 1, rules)).toEqual({
@@ -61,6 +67,36 @@ describe('batch lifecycle', () => {
         next: 12_000,
       });
       expect(itemNext(transient, 3, rules)).toEqual({ status: ItemStatus.Failed, error: 'timeout' });
+    });
+
+    it("waits for a server's Retry-After, never longer than the cap, whatever the server said", () => {
+      const limited = (retryAfterMs: number) => ({
+        ok: false as const,
+        error: '429',
+        permanent: false,
+        retryAfterMs,
+      });
+      expect(itemNext(limited(30_000), 1, rules)).toMatchObject({ next: 40_000 });
+      for (const huge of [999_999_999_000, 1e20, Number.POSITIVE_INFINITY])
+        expect(itemNext(limited(huge), 1, rules)).toMatchObject({ next: 10_000 + 3_600_000 });
+      for (const garbage of [-5000, Number.NaN])
+        expect(itemNext(limited(garbage), 1, rules)).toMatchObject({ next: 11_000 });
+    });
+
+    it('queues a deferred item (it waited for a held key) with its attempt given back, even on the last attempt', () => {
+      const deferred = {
+        ok: false as const,
+        error: 'held',
+        permanent: false,
+        retryAfterMs: 5000,
+        deferred: true,
+      };
+      expect(itemNext(deferred, 3, rules)).toEqual({
+        status: ItemStatus.Queued,
+        error: 'held',
+        next: 15_000,
+        refundAttempt: true,
+      });
     });
   });
 

@@ -88,12 +88,27 @@ export function afterAbort(next: ItemNext, reason: AbortReason | null): ItemNext
 export function itemNext(
   outcome: ItemOutcome,
   attempt: number,
-  rules: { maxAttempts: number; retryBaseMs: number; now: number; random?: () => number },
+  rules: {
+    maxAttempts: number;
+    retryBaseMs: number;
+    /** Cap of a server's Retry-After (a hostile or broken server must not park an item for years). */
+    maxRetryAfterMs: number;
+    now: number;
+    random?: () => number;
+  },
 ): ItemNext {
   if (outcome.ok) return { status: ItemStatus.Success, result: outcome.result };
+  const retryAfter = Math.min(Math.max(0, outcome.retryAfterMs ?? 0), rules.maxRetryAfterMs) || 0;
+  if (outcome.deferred && !outcome.permanent)
+    return {
+      status: ItemStatus.Queued,
+      error: outcome.error,
+      next: rules.now + retryAfter,
+      refundAttempt: true,
+    };
   if (outcome.permanent || attempt >= rules.maxAttempts)
     return { status: ItemStatus.Failed, error: outcome.error };
   // Never before the server's Retry-After, whatever the backoff says.
-  const wait = Math.max(retryBackoffMs(attempt, rules.retryBaseMs, rules.random), outcome.retryAfterMs ?? 0);
+  const wait = Math.max(retryBackoffMs(attempt, rules.retryBaseMs, rules.random), retryAfter);
   return { status: ItemStatus.Queued, error: outcome.error, next: rules.now + wait };
 }

@@ -15,6 +15,8 @@ export interface BatchSettings {
   leaseMs: number;
   /** Retry backoff base: base × 2^(attempt-1), ±20 %. */
   retryBaseMs: number;
+  /** Upper bound of an outside server's Retry-After: for holds and for an item's next attempt. */
+  maxRetryAfterMs: number;
   retentionDays: number;
   /** Worker loops in this process (0: API only; 3 pays off on PostgreSQL, see docs/integrating.md). */
   workers: number;
@@ -30,6 +32,7 @@ export const DEFAULT_BATCH_SETTINGS: BatchSettings = {
   chunkDelayMs: 0,
   leaseMs: 30_000,
   retryBaseMs: 2000,
+  maxRetryAfterMs: 3_600_000,
   retentionDays: 30,
   workers: 1,
   pollMs: 200,

@@ -49,6 +49,8 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger: ModuleLogger;
   private readonly stop = new AbortController();
   private loops: Promise<void>[] = [];
+  /** Chunks of outside operations running beside the loops (see `tick`). */
+  private readonly beside = new Set<Promise<void>>();
   private wakeUp: (() => void)[] = [];
 
   constructor(
@@ -77,6 +79,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.stop.abort();
     this.wake();
     await Promise.all(this.loops);
+    await Promise.all(this.beside);
   }
 
   /** Ends idle waits early (a batch was just sealed). */
@@ -99,10 +102,19 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     });
     if (!claimed) return false;
     const claim = { ...claimed, leaseToken };
-    await this.context.run(
+    const work = this.context.run(
       { correlationId: claim.batch.correlationId, userId: claim.batch.userId, batchId: claim.batch.id },
       () => this.processChunk(claim),
     );
+    // A chunk of an operation that calls the outside world (it declares limits) runs beside
+    // the loop, which goes on claiming other batches' chunks: a slow remote server must not
+    // hold them up. The operation's slots bound how many such chunks run at once.
+    if (this.registry.get(claim.batch.operation)?.limits) {
+      const running = work.catch(() => undefined).finally(() => this.beside.delete(running));
+      this.beside.add(running);
+      return true;
+    }
+    await work;
     return true;
   }
 
@@ -338,7 +350,13 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
           logger: this.logger,
           tx,
           progress: (item, report) => progress.report(item, report),
-          hold: (key, until) => this.limits.hold(claim.batch.operation, key, until),
+          hold: (key, until) =>
+            this.limits.hold(
+              claim.batch.operation,
+              key,
+              Math.min(until, this.clock.now() + this.settings.maxRetryAfterMs),
+            ),
+          heldUntil: (key) => this.limits.heldUntil(claim.batch.operation, key, this.clock.now()),
         });
       } catch (error) {
         // Inside a transaction the handler's partial effects must not commit: rethrow to roll back.
@@ -362,7 +380,12 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   ) {
     const now = this.clock.now();
     const { maxAttempts, allowFailures } = claim.batch.options;
-    const rules = { maxAttempts, retryBaseMs: this.settings.retryBaseMs, now };
+    const rules = {
+      maxAttempts,
+      retryBaseMs: this.settings.retryBaseMs,
+      maxRetryAfterMs: this.settings.maxRetryAfterMs,
+      now,
+    };
     const rows: OutcomeRow[] = items.map((item, index) => ({
       id: item.id,
       ...afterAbort(itemNext(outcomes[index], item.attempts, rules), aborted),

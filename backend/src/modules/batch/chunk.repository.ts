@@ -99,11 +99,11 @@ export class ChunkRepository {
       for (const candidate of candidates) {
         let limit = Number(candidate.chunkSize ?? defaultLimit);
         // An operation with limits gets no more items than the slots it could lease (held
-        // across processes); without a slot, or while held, its batches wait queued.
+        // across processes); without a slot its batches wait queued. Holds are per key (a
+        // host), so they are the operation's to honour item by item (`ctx.heldUntil`).
         const limits = limitsOf(candidate.operation);
         let slots: number[] = [];
         if (limits) {
-          if ((await this.limits.heldUntil(tx, candidate.operation, now)) !== null) continue;
           slots = await this.limits.acquire(
             tx,
             candidate.operation,

@@ -16,11 +16,12 @@ export class OperationLimitsRepository {
 
   constructor(@Inject(ENGINE_DATABASE) private readonly db: EngineDatabase) {}
 
-  /** The latest hold on the operation that is still running at `now` (epoch ms), or null. */
-  async heldUntil(tx: SqlExecutor, operation: string, now: number): Promise<number | null> {
-    const [row] = await tx.$queryRawUnsafe<{ until: unknown }[]>(
-      `SELECT MAX("until") AS "until" FROM "OperationHold" WHERE "operation" = ? AND "until" > ?`,
+  /** When the hold on the operation's calls to `key` ends (epoch ms), or null when none runs at `now`. */
+  async heldUntil(operation: string, key: string, now: number): Promise<number | null> {
+    const [row] = await this.db.query<{ until: unknown }[]>(
+      `SELECT "until" FROM "OperationHold" WHERE "operation" = ? AND "key" = ? AND "until" > ?`,
       operation,
+      key,
       now,
     );
     return row?.until === null || row?.until === undefined ? null : Number(row.until);

@@ -15,8 +15,20 @@ export interface ChunkItem<T> {
 
 export type ItemOutcome =
   | { ok: true; result: unknown }
-  /** `retryAfterMs`: not before this long (a server's Retry-After), whatever the backoff says. */
-  | { ok: false; error: string; permanent: boolean; retryAfterMs?: number };
+  | {
+      ok: false;
+      error: string;
+      permanent: boolean;
+      /** Not before this long (a server's Retry-After, capped by the engine), whatever the backoff says. */
+      retryAfterMs?: number;
+      /**
+       * The item did not run: it waits for a limit of the operation (a hold on its key).
+       * It is queued again after `retryAfterMs` and the attempt is given back.
+       */
+      deferred?: boolean;
+      /** What kind of failure (operation-defined, e.g. `not_found`, `timeout`); stored on the item. */
+      errorCategory?: string;
+    };
 
 /**
  * Limits held across every process sharing the database: at most `concurrency` items of
@@ -47,6 +59,8 @@ export interface OperationContext {
    * `until` (epoch ms), in every process: no chunk of the operation is claimed before.
    */
   hold(key: string, until: number): Promise<void>;
+  /** When the hold on `key` ends (epoch ms), or null when it is not held. */
+  heldUntil(key: string): Promise<number | null>;
 }
 
 /**
