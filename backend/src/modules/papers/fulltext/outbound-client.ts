@@ -119,7 +119,7 @@ function unwrapBlocked(error: Error): Error {
   // autoSelectFamily reports an AggregateError of every attempt.
   if (error instanceof AggregateError) {
     const blocked = error.errors.find((e) => e instanceof BlockedAddressError);
-    if (blocked) return blocked as BlockedAddressError;
+    if (blocked) return blocked;
   }
   return error;
 }
