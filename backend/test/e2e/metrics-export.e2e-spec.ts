@@ -93,7 +93,9 @@ describe('GET /metrics and the items export (e2e)', () => {
       .set(user.auth)
       .expect(200);
     expect(failed.headers['content-type']).toContain('text/csv');
-    expect(failed.text.startsWith('seq,status,attempts,error,payload,result\n')).toBe(true);
+    expect(failed.text.startsWith('seq,status,attempts,error,payload,result,errorCategory,retryable\n')).toBe(
+      true,
+    );
     // Each row: seq,status,attempts,error,"payload" — the payload cell holds a quoted newline, so count records by seq.
     const records = failed.text.match(/^\d+,failed,1,/gm) ?? [];
     expect(records).toHaveLength(1000);
@@ -145,8 +147,22 @@ describe('GET /metrics in production', () => {
     try {
       await sut.http().get('/metrics').expect(401);
       await sut.http().get('/metrics').set('Authorization', 'Bearer wrong-token-of-this-tes').expect(401);
+      // The bare token (without the Bearer scheme) is not accepted.
+      await sut.http().get('/metrics').set('Authorization', token).expect(401);
       const res = await sut.http().get('/metrics').set('Authorization', `Bearer ${token}`).expect(200);
       expect(res.text).toContain('process_cpu_user_seconds_total');
+    } finally {
+      await sut.close();
+    }
+  });
+
+  it('needs the token in development too once it is set (setting it means "required")', async () => {
+    const token = 'metrics-token-of-this-test';
+    const sut = await givenApp({ NODE_ENV: 'development', METRICS_TOKEN: token });
+    try {
+      await sut.http().get('/metrics').expect(401);
+      await sut.http().get('/metrics').set('Authorization', token).expect(401);
+      await sut.http().get('/metrics').set('Authorization', `Bearer ${token}`).expect(200);
     } finally {
       await sut.close();
     }

@@ -24,7 +24,7 @@ export class MetricsController {
   @SkipThrottle()
   @ApiOperation({
     summary:
-      'Prometheus metrics. Open in development; in production only with Authorization: Bearer <METRICS_TOKEN> (404 when METRICS_TOKEN is unset)',
+      'Prometheus metrics. With METRICS_TOKEN set, only with Authorization: Bearer <METRICS_TOKEN> (any NODE_ENV); without it, open in development and 404 in production',
   })
   @ApiProduces('text/plain')
   @ApiResponse({ status: 200, description: 'Prometheus text format', schema: { type: 'string' } })
@@ -33,10 +33,13 @@ export class MetricsController {
     @Headers('authorization') authorization: string | undefined,
     @Res() res: Response,
   ): Promise<void> {
-    if (this.config.NODE_ENV === 'production') {
-      const token = this.config.METRICS_TOKEN;
-      if (!token) throw AppException.notFound('Route');
-      const given = Buffer.from(authorization?.replace(/^Bearer /, '') ?? '');
+    // A token, once set, is required in every environment; without one, /metrics is open in
+    // development and absent in production. Only the Bearer scheme is accepted.
+    const token = this.config.METRICS_TOKEN;
+    if (!token && this.config.NODE_ENV === 'production') throw AppException.notFound('Route');
+    if (token) {
+      const bearer = /^Bearer (.+)$/.exec(authorization ?? '');
+      const given = Buffer.from(bearer?.[1] ?? '');
       const expected = Buffer.from(token);
       if (given.length !== expected.length || !timingSafeEqual(given, expected))
         throw new AppException(ErrorCode.Unauthenticated, 'A valid metrics token is required');

@@ -99,7 +99,7 @@ export class BatchController {
   @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound)
   @ApiOperation({
     summary:
-      'Download the items as CSV (seq,status,attempts,error,payload,result; JSON cells) or NDJSON, streamed (404 NOT_FOUND, 429 RATE_LIMITED on the EXPORT quota)',
+      'Download the items as CSV (seq,status,attempts,error,payload,result,errorCategory,retryable; JSON cells) or NDJSON, streamed (404 NOT_FOUND, 429 RATE_LIMITED on the EXPORT quota)',
   })
   async export(
     @CurrentUser() user: ModuleUser,

@@ -221,7 +221,7 @@ export class BatchRepository implements OnApplicationShutdown {
     const args: unknown[] = [this.db.dialect.timestamp(now), batchId];
     if (itemIds) args.push(JSON.stringify(itemIds));
     const rows = await db.$queryRawUnsafe<{ id: string }[]>(
-      `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Queued}', "attempts" = 0, "error" = NULL, "result" = NULL,
+      `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Queued}', "attempts" = 0, "error" = NULL, "errorCategory" = NULL, "retryable" = NULL, "result" = NULL,
               "nextAttemptAt" = 0, "progress" = 0, "updatedAt" = ${this.db.dialect.ts}
        WHERE "batchId" = ? AND "status" IN ${statuses} ${filter}
        RETURNING "id"`,
@@ -330,6 +330,8 @@ export class BatchRepository implements OnApplicationShutdown {
         status: true,
         attempts: true,
         error: true,
+        errorCategory: true,
+        retryable: true,
         result: true,
         payload: true,
         progress: true,

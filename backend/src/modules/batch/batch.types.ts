@@ -58,6 +58,13 @@ export const itemViewSchema = z.object({
   status: z.enum(ItemStatus),
   attempts: z.number().int(),
   error: z.string().nullable(),
+  errorCategory: z
+    .string()
+    .nullable()
+    .describe(
+      'What kind of failure the error is (operation-defined, e.g. not_found, timeout); null: no error',
+    ),
+  retryable: z.boolean().nullable().describe('Whether retrying the error can help; null: no error'),
   result: z.unknown(),
   payload: z.record(z.string(), z.unknown()),
   stage: z.string().nullable().describe('The last stage an operation reported inside the item (null: none)'),

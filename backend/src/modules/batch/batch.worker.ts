@@ -315,6 +315,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
         ok: false,
         error: `Unknown operation ${claim.batch.operation}`,
         permanent: true,
+        errorCategory: 'unknown_operation',
       }));
     }
     const outcomes: (ItemOutcome | undefined)[] = new Array(items.length);
@@ -324,7 +325,12 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       const payload = typeof item.payload === 'string' ? JSON.parse(item.payload) : item.payload;
       const check = this.registry.check(handler, payload);
       if (!check.ok) {
-        outcomes[index] = { ok: false, error: check.errors.join('; '), permanent: true };
+        outcomes[index] = {
+          ok: false,
+          error: check.errors.join('; '),
+          permanent: true,
+          errorCategory: 'invalid_item',
+        };
         return;
       }
       valid.push({
@@ -386,10 +392,17 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       maxRetryAfterMs: this.settings.maxRetryAfterMs,
       now,
     };
-    const rows: OutcomeRow[] = items.map((item, index) => ({
-      id: item.id,
-      ...afterAbort(itemNext(outcomes[index], item.attempts, rules), aborted),
-    }));
+    const rows: OutcomeRow[] = items.map((item, index) => {
+      const next = afterAbort(itemNext(outcomes[index], item.attempts, rules), aborted);
+      const outcome = outcomes[index];
+      const failed = !outcome.ok && (next.status === ItemStatus.Failed || next.status === ItemStatus.Queued);
+      return {
+        id: item.id,
+        ...next,
+        errorCategory: failed ? (outcome.errorCategory ?? null) : null,
+        retryable: failed ? !outcome.permanent : null,
+      };
+    });
     const settled = {
       success: rows.filter((r) => r.status === ItemStatus.Success).length,
       failed: rows.filter((r) => r.status === ItemStatus.Failed).length,

@@ -44,6 +44,9 @@ export interface OutcomeRow {
   next?: number;
   /** Gives the claim's attempt back (the item was interrupted by a pause, it did not fail). */
   refundAttempt?: boolean;
+  /** The error's kind and whether retrying can help (null for successes and cancels). */
+  errorCategory?: string | null;
+  retryable?: boolean | null;
 }
 
 /** How often a claim looks for retries behind a batch's claimedSeq while unclaimed positions remain. */
@@ -350,7 +353,8 @@ export class ChunkRepository {
     if (outcomes.every((o) => o.status === ItemStatus.Success)) {
       const written = await db.$executeRawUnsafe(
         `UPDATE "BatchJobItem"
-         SET "status" = '${ItemStatus.Success}', "result" = o."r", "error" = NULL, "nextAttemptAt" = 0,
+         SET "status" = '${ItemStatus.Success}', "result" = o."r", "error" = NULL, "errorCategory" = NULL,
+             "retryable" = NULL, "nextAttemptAt" = 0,
              "attempts" = "attempts" + 1, "progress" = 100, "updatedAt" = ${d.ts}
          FROM ${d.jsonRecords('o', [
            ['id', 'text'],
@@ -376,13 +380,15 @@ export class ChunkRepository {
         e: o.error ?? null,
         n: o.next ?? 0,
         a: o.refundAttempt ? 0 : 1,
+        c: o.errorCategory ?? null,
+        t: o.retryable ?? null,
       })),
     );
     const written = await db.$queryRawUnsafe<{ status: string }[]>(
       `UPDATE "BatchJobItem"
        SET "status" = o."s",
            "result" = CASE WHEN o."s" = '${ItemStatus.Success}' THEN o."r" ELSE "result" END,
-           "error" = o."e",
+           "error" = o."e", "errorCategory" = o."c", "retryable" = o."t",
            "nextAttemptAt" = o."n", "attempts" = "attempts" + o."a",
            "progress" = CASE WHEN o."s" = '${ItemStatus.Queued}' THEN 0 ELSE 100 END,
            "updatedAt" = ${d.ts}
@@ -393,6 +399,8 @@ export class ChunkRepository {
          ['e', 'text'],
          ['n', 'bigint'],
          ['a', 'int'],
+         ['c', 'text'],
+         ['t', 'boolean'],
        ])}
        WHERE "BatchJobItem"."id" = o."id" AND "BatchJobItem"."status" = '${ItemStatus.Queued}'
        RETURNING "BatchJobItem"."status" AS "status"`,

@@ -8,11 +8,13 @@ export interface ExportRow {
   status: string;
   attempts: number;
   error: string | null;
+  errorCategory: string | null;
+  retryable: boolean | null;
   payload: unknown;
   result: unknown;
 }
 
-export const CSV_HEADER = 'seq,status,attempts,error,payload,result\n';
+export const CSV_HEADER = 'seq,status,attempts,error,payload,result,errorCategory,retryable\n';
 
 /** A CSV cell: quoted when it holds a comma, quote or line break; a text that a spreadsheet would run as a formula gets a leading apostrophe. */
 function csvCell(value: string): string {
@@ -22,14 +24,19 @@ function csvCell(value: string): string {
 
 const json = (value: unknown) => (value === null || value === undefined ? '' : JSON.stringify(value));
 
-/** One line of the export: CSV columns `seq,status,attempts,error,payload,result` (JSON cells), or one NDJSON object. */
+/**
+ * One line of the export: CSV columns `seq,status,attempts,error,payload,result,errorCategory,retryable`
+ * (payload and result as JSON cells; the first six as in v2, so older readers keep working), or one NDJSON object.
+ */
 export function exportLine(row: ExportRow, format: ExportFormat): string {
   if (format === 'ndjson') {
-    const { seq, status, attempts, error, payload, result } = row;
-    return `${JSON.stringify({ seq, status, attempts, error, payload, result: result ?? null })}\n`;
+    const { seq, status, attempts, error, errorCategory, retryable, payload, result } = row;
+    return `${JSON.stringify({ seq, status, attempts, error, errorCategory, retryable, payload, result: result ?? null })}\n`;
   }
   const error = row.error === null ? '' : csvCell(row.error);
-  return `${row.seq},${row.status},${row.attempts},${error},${csvCell(json(row.payload))},${csvCell(json(row.result))}\n`;
+  const category = row.errorCategory === null ? '' : csvCell(row.errorCategory);
+  const retryable = row.retryable === null ? '' : String(row.retryable);
+  return `${row.seq},${row.status},${row.attempts},${error},${csvCell(json(row.payload))},${csvCell(json(row.result))},${category},${retryable}\n`;
 }
 
 /**

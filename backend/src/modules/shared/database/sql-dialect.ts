@@ -1,6 +1,6 @@
 export type DialectName = 'sqlite' | 'postgres';
 
-type JsonColumnType = 'text' | 'bigint' | 'int' | 'jsonb';
+type JsonColumnType = 'text' | 'bigint' | 'int' | 'jsonb' | 'boolean';
 
 /**
  * The SQL that differs between SQLite and PostgreSQL, in one place. Statements are
@@ -54,6 +54,7 @@ const PG_TYPES: Record<JsonColumnType, string> = {
   bigint: 'bigint',
   int: 'int',
   jsonb: 'jsonb',
+  boolean: 'boolean',
 };
 
 export const postgresDialect: SqlDialect = {

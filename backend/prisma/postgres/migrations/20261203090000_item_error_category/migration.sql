@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "BatchJobItem" ADD COLUMN     "errorCategory" TEXT,
+ADD COLUMN     "retryable" BOOLEAN;
