@@ -201,13 +201,21 @@ describe('Faults: Redis, PostgreSQL and a locked SQLite file go away and come ba
     const read = await request(server.baseUrl).get(`/batches/${id}`).set(auth('busy-user'));
     expect(read.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(1000);
-    const write = await request(server.baseUrl)
-      .post('/batches')
-      .set(auth('busy-user'))
-      .send({ operation: 'diagnostics.echo', items: [{ n: 1 }] });
-    expect(write.status).toBe(503);
-    expect(write.body.code).toBe('DATABASE_BUSY');
-    expect(Number(write.headers['retry-after'])).toBeGreaterThan(0);
+    // The same code on every route: a flag change goes through the ORM's interactive transaction.
+    const [write, flagWrite] = await Promise.all([
+      request(server.baseUrl)
+        .post('/batches')
+        .set(auth('busy-user'))
+        .send({ operation: 'diagnostics.echo', items: [{ n: 1 }] }),
+      request(server.baseUrl)
+        .put('/feature-flags/SOME_FLAG')
+        .set(auth('root', ['admin']))
+        .send({ enabled: true, rollout: 10 }),
+    ]);
+    for (const res of [write, flagWrite]) {
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 503, code: 'DATABASE_BUSY' });
+      expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    }
     expect(Date.now() - started).toBeLessThan(7000);
     await new Promise((r) => holder.once('exit', r));
     await until('completion after the lock', async () => {

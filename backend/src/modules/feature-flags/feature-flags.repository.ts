@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, FeatureFlag, PrismaClient } from '@prisma/client';
+import { SQLITE_BUSY_DEADLINE_MS } from '../shared/database/lock';
 import { PRISMA_CLIENT } from '../shared/ports';
 
 /** The host's client; the standalone service's PostgreSQL client brings its own `dbNull`. */
@@ -21,6 +22,14 @@ export interface AuditEntry {
   before: unknown;
   after: unknown;
 }
+
+/**
+ * The ORM gives up starting a transaction after `maxWait` (2 s by default) while the
+ * SQLite adapter is still waiting for the file's write lock (up to SQLITE_BUSY_DEADLINE_MS):
+ * the request then failed with the ORM's timeout, not DATABASE_BUSY, and the late BEGIN
+ * found nobody to end it. Waiting longer than the adapter lets the adapter's busy answer win.
+ */
+const TRANSACTION_OPTIONS = { maxWait: SQLITE_BUSY_DEADLINE_MS + 2000, timeout: 10_000 };
 
 /** All SQL of feature flags. Every change writes its audit row in the same transaction. */
 @Injectable()
@@ -74,7 +83,7 @@ export class FeatureFlagsRepository {
         },
       });
       return stored;
-    });
+    }, TRANSACTION_OPTIONS);
   }
 
   audit(name: string, limit = 500) {

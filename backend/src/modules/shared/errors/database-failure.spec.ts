@@ -7,6 +7,21 @@ import { TEST_POSTGRES_URL } from '../../../../test/support/temp-database';
 import { databaseFailure } from './database-failure';
 
 describe(databaseFailure.name, () => {
+  it("reads an ORM timeout that wraps the SQLite adapter's busy answer as busy, on every route", () => {
+    const adapterBusy = { name: 'DriverAdapterError', cause: { kind: 'SocketTimeout' } };
+    const ormTimeout = Object.assign(new Error('Operation has timed out'), {
+      code: 'P1008',
+      cause: adapterBusy,
+    });
+    expect(databaseFailure(ormTimeout, 'sqlite')).toBe('busy');
+    expect(
+      databaseFailure(Object.assign(new Error('Operation has timed out'), { code: 'P1008' }), 'sqlite'),
+    ).toBe('busy');
+    expect(databaseFailure(Object.assign(new Error('timed out'), { code: 'P1008' }), 'postgres')).toBe(
+      'unavailable',
+    );
+  });
+
   it('calls a SQLite write lock held by another connection busy', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'failure-'));
     const holder = new Database(path.join(dir, 'a.db'));

@@ -46,27 +46,41 @@ export function isDatabaseFailure(error: unknown): boolean {
 }
 
 export function databaseFailure(error: unknown, dialect: 'sqlite' | 'postgres'): DatabaseFailure | null {
+  // Every link of the chain is read before deciding, and busy wins: the ORM wraps the
+  // SQLite adapter's busy answer (kind SocketTimeout) in P1008 "Operation has timed out",
+  // which alone would read as an outage.
+  let verdict: DatabaseFailure | null = null;
   const seen = new Set<unknown>();
   let current: unknown = error;
   while (current !== null && typeof current === 'object' && !seen.has(current)) {
     seen.add(current);
-    const e = current as {
-      code?: unknown;
-      kind?: unknown;
-      message?: unknown;
-      cause?: unknown;
-      meta?: unknown;
-    };
-    const code = typeof e.code === 'string' ? e.code : undefined;
-    const kind = typeof e.kind === 'string' ? e.kind : undefined;
-    const message = typeof e.message === 'string' ? e.message : '';
-    if ((code && BUSY_CODES.has(code)) || BUSY_TEXT.test(message)) return 'busy';
-    // The SQLite adapter reports SQLITE_BUSY as a "SocketTimeout".
-    if (kind === 'SocketTimeout') return dialect === 'sqlite' ? 'busy' : 'unavailable';
-    if ((code && UNAVAILABLE_CODES.has(code)) || (kind && UNAVAILABLE_KINDS.has(kind))) return 'unavailable';
-    if (code?.startsWith('08')) return 'unavailable'; // PostgreSQL connection exceptions
-    if (UNAVAILABLE_TEXT.test(message)) return 'unavailable';
+    const link = classifyLink(current, dialect);
+    if (link === 'busy') return 'busy';
+    verdict ??= link;
+    const e = current as ErrorLink;
     current = e.cause ?? (e.meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError;
   }
+  return verdict;
+}
+
+interface ErrorLink {
+  code?: unknown;
+  kind?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  meta?: unknown;
+}
+
+function classifyLink(e: ErrorLink, dialect: 'sqlite' | 'postgres'): DatabaseFailure | null {
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const kind = typeof e.kind === 'string' ? e.kind : undefined;
+  const message = typeof e.message === 'string' ? e.message : '';
+  if ((code && BUSY_CODES.has(code)) || BUSY_TEXT.test(message)) return 'busy';
+  // The SQLite adapter reports SQLITE_BUSY as a "SocketTimeout", and the ORM's timeouts on
+  // an embedded file can only be waits for its write lock.
+  if (kind === 'SocketTimeout' || code === 'P1008') return dialect === 'sqlite' ? 'busy' : 'unavailable';
+  if ((code && UNAVAILABLE_CODES.has(code)) || (kind && UNAVAILABLE_KINDS.has(kind))) return 'unavailable';
+  if (code?.startsWith('08')) return 'unavailable'; // PostgreSQL connection exceptions
+  if (UNAVAILABLE_TEXT.test(message)) return 'unavailable';
   return null;
 }
