@@ -13,7 +13,7 @@ describe('Web page in headless Chromium (e2e)', () => {
 
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM))
-      throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
+      throw new Error(`Chromium not found at ${CHROMIUM} (the global setup unpacks @sparticuz/chromium's)`);
     sut = await givenApp({ RATE_LIMIT_BATCH_OPERATIONS: '1000/3600' });
     await givenBatchFeatureOn(sut);
     // playwright-core gives every launch a fresh, empty user data dir of its own.

@@ -16,4 +16,26 @@ export default function globalSetup(): void {
     cwd: root,
     stdio: 'pipe',
   });
+  process.env.CHROMIUM_PATH ??= bundledChromium(root);
+}
+
+/**
+ * The Chromium that ships inside the `@sparticuz/chromium` npm package (unpacked to the
+ * temp directory at first use), so the browser tests need nothing installed by hand.
+ * That package is ESM, so it is asked from a child process. Falls back to Debian's.
+ */
+function bundledChromium(root: string): string {
+  try {
+    return execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import chromium from '@sparticuz/chromium'; process.stdout.write(await chromium.executablePath())",
+      ],
+      { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 },
+    ).trim();
+  } catch {
+    return '/usr/bin/chromium';
+  }
 }

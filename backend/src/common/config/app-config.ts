@@ -67,9 +67,9 @@ const schema = z
       .default('80,443')
       .transform((value) => value.split(',').map(Number))
       .refine((ports) => ports.every((p) => p >= 1 && p <= 65535), 'ports are 1…65535'),
-    /** Worker threads that extract PDF text (off the event loop). */
-    FULLTEXT_EXTRACT_THREADS: intFrom(1, 64).default(2),
-    /** Heap cap of one extraction thread; a PDF that needs more fails as parse_error. */
+    /** Child processes that extract PDF text (off the event loop, outside the service's memory). */
+    FULLTEXT_EXTRACT_WORKERS: intFrom(1, 64).default(2),
+    /** Heap cap of one extraction process; a PDF that needs more fails as parse_error. */
     FULLTEXT_EXTRACT_MEMORY_MB: intFrom(32, 8192).default(256),
     /** Time cap of one extraction; a PDF that takes longer fails as parse_error. */
     FULLTEXT_EXTRACT_TIMEOUT_MS: intFrom(100, 600_000).default(30_000),

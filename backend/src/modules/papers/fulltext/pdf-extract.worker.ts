@@ -7,8 +7,8 @@ export interface ExtractedText {
 }
 
 /**
- * Runs in a worker thread of the extraction pool (never on the service's event loop):
- * pdf.js parses the PDF under the thread's heap cap, and the pool ends the thread when
+ * Runs in a child process of the extraction pool (never on the service's event loop):
+ * pdf.js parses the PDF under the process's heap cap, and the pool ends the process when
  * the time cap passes or the item is aborted.
  */
 export async function extract(pdf: Uint8Array): Promise<ExtractedText> {
