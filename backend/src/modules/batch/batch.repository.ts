@@ -161,6 +161,28 @@ export class BatchRepository implements OnApplicationShutdown {
   }
 
   /**
+   * Cancelled batches that a dead process left open: their last chunk was in flight at the
+   * cancel and its lease ran out without an outcome, so its items are still queued in a
+   * batch that nobody claims. A read; `settleCancelled` ends them.
+   */
+  async abandonedCancels(now: number): Promise<string[]> {
+    const rows = await this.db.query<{ id: string }[]>(
+      `SELECT b."id" FROM "BatchOperation" b
+       WHERE b."status" = '${BatchStatus.Cancelled}' AND b."finishedAt" IS NULL
+         AND NOT EXISTS (SELECT 1 FROM "BatchChunk" c WHERE c."batchId" = b."id" AND c."leaseExpiresAt" >= ?)
+       LIMIT 20`,
+      now,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Cancels what is left of a cancelled batch and ends it; the batch when this call ended it. */
+  async settleCancelled(db: Db, batchId: string, now: number): Promise<BatchRecord | null> {
+    await this.cancelRemaining(db, batchId, now);
+    return this.finishIfSettled(db, batchId, now);
+  }
+
+  /**
    * Ends the batch if every item is settled and it has not ended yet; returns it only
    * when this call ended it (so exactly one caller announces the end).
    */

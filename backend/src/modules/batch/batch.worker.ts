@@ -17,7 +17,8 @@ import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
 import { BatchRepository, Db } from './batch.repository';
 import { ChunkRepository, type ClaimedRow, type OutcomeRow } from './chunk.repository';
 import { BatchRecord } from './batch.types';
-import { BatchOperationHandler, ChunkItem, ItemOutcome } from './operations/batch-operation';
+import { BatchOperationHandler, ChunkItem } from './operations/batch-operation';
+import { type ChunkRun, runChunk } from './chunk-runner';
 import { OperationRegistry } from './operations/operation.registry';
 import { ItemProgressCoalescer, ItemProgressReport } from './item-progress';
 import { OperationLimitsRepository } from './operation-limits.repository';
@@ -26,6 +27,9 @@ import { OperationLimitsRepository } from './operation-limits.repository';
 function failureBackoffMs(failures: number, pollMs: number): number {
   return Math.round(Math.min(10_000, pollMs * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() * 0.5));
 }
+
+/** How often a process looks for cancelled batches left open by a dead process. */
+const SWEEP_EVERY_MS = 1000;
 
 /** How often a chunk of an outside operation checks whether its batch was cancelled or paused. */
 const STATUS_POLL_MS = 250;
@@ -49,6 +53,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger: ModuleLogger;
   private readonly stop = new AbortController();
   private loops: Promise<void>[] = [];
+  private lastSweepAt = 0;
   /** Chunks of outside operations running beside the loops (see `tick`). */
   private readonly beside = new Set<Promise<void>>();
   private wakeUp: (() => void)[] = [];
@@ -91,6 +96,9 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Claims and processes one chunk; false when nothing was claimable. */
   async tick(): Promise<boolean> {
+    // Slot rows exist before any claim needs them (one statement per operation, once per process).
+    for (const [operation, limits] of this.registry.limited())
+      await this.limits.ensureSeeded(operation, limits.concurrency);
     const leaseToken = randomUUID();
     const claimed = await this.chunks.claimChunk({
       workerId: this.workerId,
@@ -123,6 +131,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     while (!this.stop.signal.aborted) {
       let worked = false;
       try {
+        await this.sweep();
         worked = await this.tick();
         if (failures > 0) this.logger.info('Batch worker resumed', { failedAttempts: failures });
         failures = 0;
@@ -140,6 +149,19 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       if (pause > 0) await this.sleep(pause);
       // The fast path resolves without touching the event loop: let HTTP and socket I/O run between chunks.
       else await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** At most every SWEEP_EVERY_MS: ends cancelled batches whose last chunk died with its process. */
+  private async sweep(): Promise<void> {
+    const now = this.clock.now();
+    if (now - this.lastSweepAt < SWEEP_EVERY_MS) return;
+    this.lastSweepAt = now;
+    for (const batchId of await this.batches.abandonedCancels(now)) {
+      const ended = await this.batches.transaction((tx) => this.batches.settleCancelled(tx, batchId, now));
+      if (!ended) continue;
+      this.logger.business('batch.finished', { batchId, status: ended.status });
+      this.emit(BatchEvent.Finished, ended);
     }
   }
 
@@ -302,86 +324,44 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** Validates each item, runs the handler on the valid ones, and returns one outcome per item. */
+  /** Runs the chunk's items through their operation (see `runChunk`), reporting item progress. */
   private async run(
     handler: BatchOperationHandler | undefined,
     claim: Claim,
     items: ClaimedRow[],
     tx: Db | null,
     signal: AbortSignal = this.stop.signal,
-  ): Promise<ItemOutcome[]> {
-    if (!handler) {
-      return items.map(() => ({
-        ok: false,
-        error: `Unknown operation ${claim.batch.operation}`,
-        permanent: true,
-        errorCategory: 'unknown_operation',
-      }));
-    }
-    const outcomes: (ItemOutcome | undefined)[] = new Array(items.length);
-    const valid: ChunkItem<unknown>[] = [];
-    const validIndex: number[] = [];
-    items.forEach((item, index) => {
-      const payload = typeof item.payload === 'string' ? JSON.parse(item.payload) : item.payload;
-      const check = this.registry.check(handler, payload);
-      if (!check.ok) {
-        outcomes[index] = {
-          ok: false,
-          error: check.errors.join('; '),
-          permanent: true,
-          errorCategory: 'invalid_item',
-        };
-        return;
-      }
-      valid.push({
-        id: item.id,
-        seq: item.seq,
-        attempt: item.attempts,
-        payload: check.value,
-        idempotencyKey: `${claim.batch.id}:${item.seq}`,
+  ): Promise<ChunkRun> {
+    const progress = new ItemProgressCoalescer(this.settings.progressIntervalMs, (item, report) =>
+      this.itemProgress(claim, item, report),
+    );
+    try {
+      return await runChunk(this.registry, handler, claim.batch, items, {
+        batchId: claim.batch.id,
+        userId: claim.batch.userId,
+        correlationId: claim.batch.correlationId,
+        signal,
+        logger: this.logger,
+        tx,
+        progress: (item, report) => progress.report(item, report),
+        hold: (key, until) =>
+          this.limits.hold(
+            claim.batch.operation,
+            key,
+            Math.min(until, this.clock.now() + this.settings.maxRetryAfterMs),
+          ),
+        heldUntil: (key) => this.limits.heldUntil(claim.batch.operation, key, this.clock.now()),
       });
-      validIndex.push(index);
-    });
-    if (valid.length > 0) {
-      let results: ItemOutcome[];
-      const progress = new ItemProgressCoalescer(this.settings.progressIntervalMs, (item, report) =>
-        this.itemProgress(claim, item, report),
-      );
-      try {
-        results = await handler.process(valid, {
-          batchId: claim.batch.id,
-          userId: claim.batch.userId,
-          correlationId: claim.batch.correlationId,
-          signal,
-          logger: this.logger,
-          tx,
-          progress: (item, report) => progress.report(item, report),
-          hold: (key, until) =>
-            this.limits.hold(
-              claim.batch.operation,
-              key,
-              Math.min(until, this.clock.now() + this.settings.maxRetryAfterMs),
-            ),
-          heldUntil: (key) => this.limits.heldUntil(claim.batch.operation, key, this.clock.now()),
-        });
-      } catch (error) {
-        // Inside a transaction the handler's partial effects must not commit: rethrow to roll back.
-        if (tx) throw error;
-        const message = error instanceof Error ? error.message : String(error);
-        results = valid.map(() => ({ ok: false, error: message, permanent: false }));
-      } finally {
-        progress.flush();
-      }
-      validIndex.forEach((index, k) => (outcomes[index] = results[k]));
+    } finally {
+      progress.flush();
     }
-    return outcomes as ItemOutcome[];
   }
 
   private async record(
     tx: Db,
     claim: Claim,
     items: ClaimedRow[],
-    outcomes: ItemOutcome[],
+    { outcomes, notRun }: ChunkRun,
     aborted: AbortReason | null = null,
   ) {
     const now = this.clock.now();
@@ -399,6 +379,8 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       return {
         id: item.id,
         ...next,
+        // An item that did not run has its attempts counted by the claims already.
+        ...(notRun.has(index) ? { refundAttempt: true } : {}),
         errorCategory: failed ? (outcome.errorCategory ?? null) : null,
         retryable: failed ? !outcome.permanent : null,
       };
@@ -421,7 +403,9 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
         batchId: batch.id,
       });
     }
-    if (cancelsRemaining(failedForGood, allowFailures))
+    // A batch cancelled while this chunk ran: what the chunk queued again (a retry, an item
+    // given back) is cancelled now, or it would wait forever in a batch nobody claims.
+    if (cancelsRemaining(failedForGood, allowFailures) || batch.status === BatchStatus.Cancelled)
       batch = await this.batches.cancelRemaining(tx, batch.id, now);
     const finished = await this.batches.finishIfSettled(tx, batch.id, now);
     return { batch: finished ?? batch, finished, written, attempted: rows.length, settled };

@@ -129,6 +129,7 @@ describe(`${OperationLimitsRepository.name} rate`, () => {
   async function start(operation: string, now: number, wanted: number): Promise<number> {
     const limits = { concurrency: 10, rate: { count: 4, windowMs: 2000 } };
     const holder = `h-${now}-${wanted}`;
+    await sut.ensureSeeded(operation, limits.concurrency);
     const slots = await batches.transaction(async (tx) => {
       const taken = await sut.acquire(tx, operation, limits, holder, now, now + 1000, wanted);
       if (taken.length > 0) await sut.countStarts(tx, operation, limits.rate, now, taken.length);
@@ -149,6 +150,24 @@ describe(`${OperationLimitsRepository.name} rate`, () => {
     expect(await start(operation, edge + 2500, 10)).toBe(2);
     expect(await start(operation, edge + 3899, 10)).toBe(0);
     expect(await start(operation, edge + 3900, 10)).toBe(2);
+  });
+
+  it('seeds slots outside any claim, so a claim that rolls back cannot lose them', async () => {
+    const operation = `test.seed-${Date.now()}`;
+    const limits = { concurrency: 3 };
+    await sut.ensureSeeded(operation, limits.concurrency);
+    // A claim transaction that takes every slot and then rolls back (a deadlock victim, say)...
+    await expect(
+      batches.transaction(async (tx) => {
+        expect(await sut.acquire(tx, operation, limits, 'doomed', 1000, 2000, 3)).toHaveLength(3);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    // ...leaves the slots there and free for the next claim.
+    const again = await batches.transaction((tx) =>
+      sut.acquire(tx, operation, limits, 'next', 1000, 2000, 3),
+    );
+    expect(again).toEqual([0, 1, 2]);
   });
 });
 

@@ -15,6 +15,7 @@ export {
   type OperationContext,
   type OperationLimits,
   PermanentItemError,
+  RetryableItemError,
 } from './operations/batch-operation';
 export type { BatchCompleteEvent, BatchProgressEvent } from './batch-socket.events';
 export type { BatchView } from './batch.types';

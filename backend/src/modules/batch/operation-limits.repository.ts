@@ -7,8 +7,8 @@ import type { OperationLimits } from './operations/batch-operation';
  * All SQL of operation limits, shared by every process on the database: concurrency
  * slots leased by the chunk that uses them (a dead process's slots come back when the
  * lease ends, nothing leaks), sliding-window start counts, and holds on an operation's
- * calls until a time (a host's Retry-After). Called inside the claim's transaction, so a
- * slot is taken exactly when the items it is for are claimed.
+ * calls to a key until a time (a host's Retry-After). Slots are taken inside the claim's
+ * transaction, so a slot is taken exactly when the items it is for are claimed.
  */
 @Injectable()
 export class OperationLimitsRepository {
@@ -41,7 +41,6 @@ export class OperationLimitsRepository {
     wanted: number,
   ): Promise<number[]> {
     const d = this.db.dialect;
-    await this.seed(tx, operation, limits.concurrency);
     let allowance = wanted;
     if (limits.rate)
       allowance = Math.min(allowance, await this.rateAllowance(tx, operation, limits.rate, now));
@@ -159,12 +158,16 @@ export class OperationLimitsRepository {
     return rate.count - Number(row?.used ?? 0);
   }
 
-  /** Creates the operation's slot rows once per process (idempotent across processes). */
-  private async seed(tx: SqlExecutor, operation: string, concurrency: number): Promise<void> {
+  /**
+   * Creates the operation's slot rows (idempotent across processes), in a statement of its
+   * own, outside any claim: it is remembered only once committed, so a claim that rolls
+   * back (a deadlock victim) can never leave this process believing in slots that do not exist.
+   */
+  async ensureSeeded(operation: string, concurrency: number): Promise<void> {
     const key = `${operation}:${concurrency}`;
     if (this.seeded.has(key)) return;
     const values = Array.from({ length: concurrency }, () => `(?, ${this.db.dialect.int})`).join(', ');
-    await tx.$executeRawUnsafe(
+    await this.db.execute(
       `INSERT INTO "OperationSlot" ("operation", "slot") VALUES ${values} ON CONFLICT DO NOTHING`,
       ...Array.from({ length: concurrency }, (_, slot) => [operation, slot]).flat(),
     );

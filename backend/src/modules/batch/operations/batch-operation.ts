@@ -8,6 +8,8 @@ export interface ChunkItem<T> {
   seq: number;
   /** 1 on the first attempt. */
   attempt: number;
+  /** The batch's `maxAttempts`: `attempt === maxAttempts` is the last try (a transient failure then fails for good). */
+  maxAttempts: number;
   payload: T;
   /** Stable across attempts and processes: use it to make outside effects idempotent. */
   idempotencyKey: string;
@@ -84,5 +86,47 @@ export const BATCH_OPERATION_NAME = 'batch:operationName';
 export const BatchOperation = (name: string) =>
   applyDecorators(Injectable(), SetMetadata(BATCH_OPERATION_NAME, name));
 
-/** Thrown (or returned as a permanent outcome) when retrying cannot help. */
-export class PermanentItemError extends Error {}
+/**
+ * Thrown by `process` when retrying cannot help: the item (every item of the chunk, when
+ * thrown for the chunk) fails for good. `category` becomes the item's `errorCategory`.
+ */
+export class PermanentItemError extends Error {
+  constructor(
+    message: string,
+    readonly category?: string,
+  ) {
+    super(message);
+    this.name = 'PermanentItemError';
+  }
+}
+
+/**
+ * Thrown by `process` for a failure that may pass: the item is tried again after the
+ * backoff, and not before `retryAfterMs` (capped by the engine). Any other thrown error
+ * is retryable too, without a `retryAfterMs`.
+ */
+export class RetryableItemError extends Error {
+  constructor(
+    message: string,
+    readonly options: { retryAfterMs?: number; category?: string } = {},
+  ) {
+    super(message);
+    this.name = 'RetryableItemError';
+  }
+}
+
+/** The outcome an error thrown by an operation means for its items. */
+export function outcomeOfError(error: unknown): ItemOutcome {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof PermanentItemError)
+    return { ok: false, error: message, permanent: true, errorCategory: error.category };
+  if (error instanceof RetryableItemError)
+    return {
+      ok: false,
+      error: message,
+      permanent: false,
+      retryAfterMs: error.options.retryAfterMs,
+      errorCategory: error.options.category,
+    };
+  return { ok: false, error: message, permanent: false };
+}

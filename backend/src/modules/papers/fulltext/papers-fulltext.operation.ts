@@ -83,7 +83,7 @@ export class PapersFetchFulltextOperation implements BatchOperationHandler<Fullt
     } catch (error) {
       const failure = this.classify(error, ctx.signal);
       if (failure.deferred) return failure.toOutcome();
-      if (failure.paperStatus && (!failure.retryable || item.attempt >= 3))
+      if (failure.paperStatus && (!failure.retryable || item.attempt >= item.maxAttempts))
         await this.papers.storeFullText(paper.id, { status: failure.paperStatus, text: null, words: null });
       return failure.toOutcome();
     }

@@ -1,0 +1,147 @@
+import path from 'node:path';
+import request from 'supertest';
+import { echoItems, givenBatch, givenBatchFeatureOn, givenUser, waitForBatch } from '../support/factories';
+import { spawnServer, type ServerProcess } from '../support/server-process';
+import { givenDatabase, TEST_BACKEND, type TempDatabase } from '../support/temp-database';
+import { givenApp, type TestApp } from '../support/test-app';
+import { devAuth, until } from '../support/wait';
+
+describe('Poison items run out of attempts (real server processes killed with SIGKILL)', () => {
+  let db: TempDatabase;
+  let server: ServerProcess | null = null;
+
+  beforeAll(async () => (db = await givenDatabase()));
+  afterAll(async () => {
+    await server?.crash();
+    await db.remove();
+  });
+
+  it('fails an item whose process dies under it once its attempts are used up, and the batch finishes', async () => {
+    const env = {
+      DATABASE_URL: db.url,
+      LOG_DIR: path.join(db.dir, 'logs'),
+      BATCH_LEASE_MS: '1500',
+      BATCH_POLL_MS: '20',
+      RATE_LIMIT_THROTTLE_DEFAULT: '100000/60',
+    };
+    const auth = devAuth('crash-loop-user');
+    server = await spawnServer(env);
+    await request(server.baseUrl)
+      .put('/feature-flags/BATCH_OPERATIONS')
+      .set(devAuth('root', ['admin']))
+      .send({ enabled: true, rollout: 100 })
+      .expect(200);
+    const created = await request(server.baseUrl)
+      .post('/batches')
+      .set(auth)
+      .send({
+        operation: 'diagnostics.echo',
+        items: [{ n: 0 }, { n: 1, delayMs: 10_000 }, { n: 2 }],
+        options: { chunkSize: 1, maxAttempts: 2 },
+      })
+      .expect(202);
+    const id = created.body.id as string;
+    const middle = async () =>
+      (await request(server!.baseUrl).get(`/batches/${id}/items`).set(auth).expect(200)).body.data[1] as {
+        status: string;
+        attempts: number;
+        error: string | null;
+        errorCategory: string | null;
+      };
+    // Kill the process every time the poison item is running a new attempt, as a crash-looping host would.
+    let kills = 0;
+    for (; kills < 5; kills++) {
+      await until(
+        `attempt ${kills + 1} running, or the item failed`,
+        async () => {
+          const item = await middle();
+          return item.status === 'failed' || (item.status === 'processing' && item.attempts === kills + 1);
+        },
+        20_000,
+      );
+      if ((await middle()).status === 'failed') break;
+      await server.crash();
+      server = await spawnServer(env);
+    }
+    expect(kills).toBe(2);
+    expect(await middle()).toMatchObject({ status: 'failed', attempts: 2, errorCategory: 'interrupted' });
+    expect((await middle()).error).toContain('stopped 2 times');
+    let batch: Record<string, unknown> = {};
+    await until('the batch finished', async () => {
+      batch = (await request(server!.baseUrl).get(`/batches/${id}`).set(auth)).body;
+      return batch.finishedAt !== null;
+    });
+    expect(batch).toMatchObject({
+      status: 'completed_with_errors',
+      processedCount: 3,
+      succeededCount: 2,
+      failedCount: 1,
+    });
+  });
+});
+
+describe(`Control races end exact (${TEST_BACKEND})`, () => {
+  let sut: TestApp;
+
+  beforeAll(async () => {
+    sut = await givenApp({ RATE_LIMIT_BATCH_OPERATIONS: '1000/3600', BATCH_RETRY_BASE_MS: '20' });
+    await givenBatchFeatureOn(sut);
+  });
+  afterAll(() => sut.close());
+
+  /** 240 echo items: every 7th fails for good, every 11th fails once, the rest take 8 ms. */
+  const stormItems = () =>
+    echoItems(240).map((item, n) =>
+      n % 7 === 0
+        ? { ...item, failPermanently: true }
+        : n % 11 === 0
+          ? { ...item, failTimes: 1 }
+          : { ...item, delayMs: 8 },
+    );
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('settles every item, with counters equal to the rows and finishedAt set, whatever order cancel, pause, resume and retry arrive in', async () => {
+    const user = givenUser(sut);
+    const batches = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        givenBatch(sut, user, { items: stormItems(), options: { chunkSize: 10, maxAttempts: 2 } }),
+      ),
+    );
+    let seed = 7;
+    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647) * 15;
+    await Promise.all(
+      batches.map(async (batch, b) => {
+        await pause(40 + b * 30);
+        const sent: Promise<unknown>[] = [];
+        for (let round = 0; round < 12; round++)
+          for (const action of ['cancel', 'retry', 'pause', 'resume'].sort(() => random() - 7.5)) {
+            // The last batch never hears a cancel: its storm must end by itself, exactly too.
+            if (action === 'cancel' && (b === batches.length - 1 || round < 3)) continue;
+            sent.push(sut.http().post(`/batches/${batch.id}/${action}`).set(user.auth).send({}).then());
+            await pause(random());
+          }
+        await Promise.all(sent);
+        // Paused batches are resumed, so every batch can end.
+        await pause(300);
+        await sut.http().post(`/batches/${batch.id}/resume`).set(user.auth).send({});
+      }),
+    );
+    for (const batch of batches) {
+      const done = await waitForBatch(sut, user, batch.id, (b) => b.finishedAt !== null, 60_000);
+      const counts = await sut.prisma.batchJobItem.groupBy({
+        by: ['status'],
+        where: { batchId: batch.id },
+        _count: { _all: true },
+      });
+      const rows = Object.fromEntries(counts.map((c) => [c.status, c._count._all]));
+      expect({ ...rows, total: done.itemCount }).toEqual({
+        ...(done.succeededCount > 0 ? { success: done.succeededCount } : {}),
+        ...(done.failedCount > 0 ? { failed: done.failedCount } : {}),
+        ...(done.cancelledCount > 0 ? { cancelled: done.cancelledCount } : {}),
+        total: 240,
+      });
+      expect(done.processedCount + done.cancelledCount).toBe(240);
+      expect(['cancelled', 'completed_with_errors']).toContain(done.status);
+    }
+  });
+});
