@@ -100,6 +100,28 @@ describe(`Control races end exact (${TEST_BACKEND})`, () => {
     );
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+  it('cancels what a chunk in flight queued again for a retry after the cancel, and the batch finishes', async () => {
+    const user = givenUser(sut);
+    for (let round = 0; round < 4; round++) {
+      // One chunk of 10 items taking ~150 ms, shorter than the in-flight status poll: the
+      // cancel lands mid-chunk, the chunk records a transient failure after it.
+      const items = echoItems(10).map((item, n) =>
+        n === 3 ? { ...item, failTimes: 1 } : { ...item, delayMs: 15 },
+      );
+      const batch = await givenBatch(sut, user, { items, options: { chunkSize: 10, maxAttempts: 3 } });
+      await until('the chunk in flight', async () => {
+        const res = await sut.http().get(`/batches/${batch.id}/items?status=processing`).set(user.auth);
+        return res.body.data.length > 0;
+      });
+      await sut.http().post(`/batches/${batch.id}/cancel`).set(user.auth).expect(202);
+      const done = await waitForBatch(sut, user, batch.id, (b) => b.finishedAt !== null, 10_000);
+      expect(done.status).toBe('cancelled');
+      expect(done.processedCount + done.cancelledCount).toBe(10);
+      const queued = await sut.prisma.batchJobItem.count({ where: { batchId: batch.id, status: 'queued' } });
+      expect(queued).toBe(0);
+    }
+  });
+
   it('settles every item, with counters equal to the rows and finishedAt set, whatever order cancel, pause, resume and retry arrive in', async () => {
     const user = givenUser(sut);
     const batches = await Promise.all(
