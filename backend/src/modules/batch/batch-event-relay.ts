@@ -18,8 +18,8 @@ export type RelayListener = (message: RelayMessage) => void;
  * receives all of them, so one coalescer per instance sees the events of every worker
  * and each socket is served by the instance it is connected to: per socket, `seq` only
  * rises and at most one `batch-progress` per interval leaves, however many instances
- * process the batch. Without Redis (or while publishing fails) events stay in the
- * process that produced them.
+ * process the batch. Without Redis (or while it is down) events stay in the process that
+ * produced them, and every other instance reads them from the database (BatchEventPoller).
  */
 @Injectable()
 export class BatchEventRelay implements OnModuleInit, OnModuleDestroy {
@@ -67,6 +67,11 @@ export class BatchEventRelay implements OnModuleInit, OnModuleDestroy {
     this.listeners.push(listener);
   }
 
+  /** True while events reach every instance through Redis; otherwise each instance polls (BatchEventPoller). */
+  sharesEvents(): boolean {
+    return this.redis !== null && this.subscriber?.status === 'ready';
+  }
+
   private publish(message: RelayMessage): void {
     // While the subscriber is disconnected the published event would not come back here.
     if (!this.redis || this.subscriber?.status !== 'ready') {
@@ -82,7 +87,8 @@ export class BatchEventRelay implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  private deliver(message: RelayMessage): void {
+  /** Hands an event to this instance's listeners only (what the poller read from the database). */
+  deliver(message: RelayMessage): void {
     for (const listener of this.listeners) listener(message);
   }
 }

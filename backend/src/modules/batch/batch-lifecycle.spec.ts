@@ -1,15 +1,26 @@
-import { accepts, cancelsRemaining, finalStatus, itemNext } from './batch-lifecycle';
+import Database from 'better-sqlite3';
+import { sqliteDialect } from '../shared/database/sql-dialect';
+import { accepts, cancelsRemaining, finalStatusSql, itemNext } from './batch-lifecycle';
 import { BatchStatus, ItemStatus } from './batch-status';
 
 describe('batch lifecycle', () => {
-  describe(finalStatus.name, () => {
+  describe(finalStatusSql.name, () => {
+    const db = new Database(':memory:');
+    afterAll(() => db.close());
     it.each([
       [{ status: 'processing', failedCount: 0, allowFailures: true }, BatchStatus.Completed],
       [{ status: 'processing', failedCount: 2, allowFailures: true }, BatchStatus.CompletedWithErrors],
       [{ status: 'processing', failedCount: 1, allowFailures: false }, BatchStatus.Failed],
       [{ status: 'cancelled', failedCount: 3, allowFailures: false }, BatchStatus.Cancelled],
     ])('ends %o as %s', (batch, expected) => {
-      expect(finalStatus(batch)).toBe(expected);
+      const row = db
+        .prepare(
+          `SELECT ${finalStatusSql(sqliteDialect)} AS "ends" FROM (SELECT ? AS "status", ? AS "failedCount", ? AS "options")`,
+        )
+        .get(batch.status, batch.failedCount, JSON.stringify({ allowFailures: batch.allowFailures })) as {
+        ends: string;
+      };
+      expect(row.ends).toBe(expected);
     });
   });
 

@@ -31,22 +31,11 @@ export function accepts(action: ControlAction, status: string): boolean {
 }
 
 /**
- * How a settled batch ends: cancelled stays cancelled; with `allowFailures: false` any
- * item failed for good makes it `failed`; otherwise `completed_with_errors` when some
- * item failed, `completed` when none did.
+ * How a settled batch ends, as one SQL expression over a BatchOperation row (the finishing
+ * UPDATE): cancelled stays cancelled; with `allowFailures: false` any item failed for good
+ * makes it `failed`; otherwise `completed_with_errors` when some item failed, `completed`
+ * when none did.
  */
-export function finalStatus(batch: {
-  status: string;
-  failedCount: number;
-  allowFailures: boolean;
-}): BatchStatus {
-  if (batch.status === BatchStatus.Cancelled) return BatchStatus.Cancelled;
-  if (batch.failedCount > 0)
-    return batch.allowFailures ? BatchStatus.CompletedWithErrors : BatchStatus.Failed;
-  return BatchStatus.Completed;
-}
-
-/** `finalStatus` as one SQL expression over a BatchOperation row (the finishing UPDATE). */
 export function finalStatusSql(dialect: SqlDialect): string {
   return `CASE
              WHEN "status" = '${BatchStatus.Cancelled}' THEN '${BatchStatus.Cancelled}'

@@ -30,21 +30,12 @@ export interface BatchErrorEvent {
   correlationId: string;
 }
 
-/** The host's theme-extraction progress shape, kept so existing web clients can reuse their component. */
-export interface HostProgressEvent {
-  stage: string;
-  percentage: number;
-  message: string;
-  details?: { liveStats?: Record<string, unknown>; [key: string]: unknown };
-}
-
 /** Server → client events of the /batches namespace, declared once. */
 export interface ServerToClientEvents {
   'batch-progress': (event: BatchProgressEvent) => void;
   'batch-complete': (event: BatchCompleteEvent) => void;
   'batch-error': (event: BatchErrorEvent) => void;
   'item-progress': (event: ItemProgressEvent) => void;
-  progress: (event: HostProgressEvent) => void;
 }
 
 export type SubscribeAck =

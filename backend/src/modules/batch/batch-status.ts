@@ -16,17 +16,6 @@ export enum ItemStatus {
   Cancelled = 'cancelled',
 }
 
-export const FINISHED_BATCH_STATUSES: readonly BatchStatus[] = [
-  BatchStatus.Completed,
-  BatchStatus.CompletedWithErrors,
-  BatchStatus.Failed,
-  BatchStatus.Cancelled,
-];
-
-export function isFinished(status: string): boolean {
-  return (FINISHED_BATCH_STATUSES as readonly string[]).includes(status);
-}
-
 export interface BatchOptions {
   chunkSize: number;
   maxAttempts: number;

@@ -13,7 +13,7 @@ import { ErrorCode } from '../shared/errors/error-code';
 import { ModuleLogger } from '../shared/module-logger';
 import { AUTH_PORT, type AuthPort, METRICS_PORT, type MetricsPort, type ModuleUser } from '../shared/ports';
 import { BatchSubscriptions } from './batch-subscriptions.service';
-import type { HostProgressEvent, ServerToClientEvents, SubscribeAck } from './batch-socket.events';
+import type { ServerToClientEvents, SubscribeAck } from './batch-socket.events';
 import type { ItemProgressEvent } from './item-progress';
 
 /** setTimeout cannot wait longer than this. */
@@ -25,8 +25,10 @@ interface SocketData {
 
 type BatchSocket = Socket<Record<string, never>, ServerToClientEvents, Record<string, never>, SocketData>;
 
-export const userRoom = (userId: string) => `user:${userId}`;
-const batchRoom = (batchId: string) => `batch:${batchId}`;
+const USER_ROOM = 'user:';
+const BATCH_ROOM = 'batch:';
+export const userRoom = (userId: string) => `${USER_ROOM}${userId}`;
+const batchRoom = (batchId: string) => `${BATCH_ROOM}${batchId}`;
 
 /**
  * The `/batches` Socket.io namespace, transport only: authenticates the handshake
@@ -95,6 +97,17 @@ export class BatchGateway implements OnGatewayInit, OnGatewayConnection {
     return this.answer(socket, body, (batchId) => socket.leave(batchRoom(batchId)));
   }
 
+  /** Who listens on this instance: users with a socket here, and batches a socket here subscribed to. */
+  localAudience(): { users: string[]; batches: string[] } {
+    const users: string[] = [];
+    const batches: string[] = [];
+    for (const room of this.server?.adapter.rooms.keys() ?? []) {
+      if (room.startsWith(USER_ROOM)) users.push(room.slice(USER_ROOM.length));
+      else if (room.startsWith(BATCH_ROOM)) batches.push(room.slice(BATCH_ROOM.length));
+    }
+    return { users, batches };
+  }
+
   /** To the sockets of this instance in the owner's room or watching the batch (each socket once). */
   emitToWatchers<E extends 'batch-progress' | 'batch-complete'>(
     userId: string,
@@ -111,11 +124,6 @@ export class BatchGateway implements OnGatewayInit, OnGatewayConnection {
   /** `item-progress` to this instance's sockets that subscribed to the batch. */
   emitItemProgress(event: ItemProgressEvent): void {
     this.server.local.to(batchRoom(event.batchId)).emit('item-progress', event);
-  }
-
-  /** The host's progress shape, for code that already renders theme-extraction progress. */
-  emitProgress(userId: string, event: HostProgressEvent): void {
-    this.server.to(userRoom(userId)).emit('progress', event);
   }
 
   private async answer(

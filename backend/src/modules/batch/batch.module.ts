@@ -4,6 +4,7 @@ import { ModuleAuthGuard } from '../shared/module-auth';
 import { AsyncModuleOptions, hostPortProviders, optionsProvider } from '../shared/module-options';
 import { ENGINE_DATABASE, RATE_LIMITER_PORT } from '../shared/ports';
 import { BatchEnvelopeValidator } from './batch-envelope.validator';
+import { BatchEventPoller } from './batch-event-poller';
 import { BatchEventRelay } from './batch-event-relay';
 import { BatchProgressBroadcaster } from './batch-progress.broadcaster';
 import { BatchRetentionService } from './batch-retention.service';
@@ -67,6 +68,7 @@ export class BatchModule {
         BatchGateway,
         BatchSubscriptions,
         BatchEventRelay,
+        BatchEventPoller,
         BatchProgressBroadcaster,
         BatchRetentionService,
         IdempotencyService,
