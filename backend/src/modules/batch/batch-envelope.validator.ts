@@ -4,7 +4,7 @@ import { ErrorCode } from '../shared/errors/error-code';
 import { BATCH_SETTINGS, type BatchSettings } from './batch.options';
 import { formatIssues } from '../shared/zod-params';
 import { OperationRegistry } from './operations/operation.registry';
-import { BatchOptions } from './batch-status';
+import type { BatchOptions } from './batch.types';
 import { createBatchSchema, MAX_ITEM_BYTES, MAX_REPORTED_ITEM_ERRORS } from './dto/create-batch.schema';
 import {
   hasUnstorableText,

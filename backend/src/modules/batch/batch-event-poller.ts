@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Clock } from '../shared/clock';
 import { ModuleLogger } from '../shared/module-logger';
 import { ENGINE_DATABASE, type EngineDatabase } from '../shared/ports';
 import { BatchEventRelay } from './batch-event-relay';
@@ -36,6 +37,7 @@ export class BatchEventPoller implements OnApplicationBootstrap, OnModuleDestroy
     private readonly relay: BatchEventRelay,
     private readonly gateway: BatchGateway,
     @Inject(BATCH_SETTINGS) private readonly settings: BatchSettings,
+    private readonly clock: Clock,
     logger: ModuleLogger,
   ) {
     this.logger = logger.forContext(BatchEventPoller.name);
@@ -48,7 +50,7 @@ export class BatchEventPoller implements OnApplicationBootstrap, OnModuleDestroy
 
   onApplicationBootstrap(): void {
     // Only what changes from now on: a socket's subscribe ack carries the state before.
-    this.lastPollAt = Date.now();
+    this.lastPollAt = this.clock.now();
     this.timer = setInterval(() => void this.tick(), Math.max(100, this.settings.progressIntervalMs));
     this.timer.unref();
   }
@@ -60,7 +62,7 @@ export class BatchEventPoller implements OnApplicationBootstrap, OnModuleDestroy
   /** One look at the database (skipped while Redis shares events, or while the last look runs). */
   async tick(): Promise<void> {
     if (this.running) return;
-    const startedAt = Date.now();
+    const startedAt = this.clock.now();
     const { users, batches } = this.gateway.localAudience();
     if (this.relay.sharesEvents() || (users.length === 0 && batches.length === 0)) {
       this.lastPollAt = startedAt;
@@ -136,7 +138,7 @@ export class BatchEventPoller implements OnApplicationBootstrap, OnModuleDestroy
             stage: row.stage,
             percentage: Number(row.progress),
             message: '',
-            at: new Date().toISOString(),
+            at: new Date(this.clock.now()).toISOString(),
           },
         });
       }

@@ -4,7 +4,7 @@ import { ModuleLogger } from '../shared/module-logger';
 import { REDIS_CONNECTION } from '../shared/ports';
 import { BATCH_OPTIONS, type BatchModuleOptions } from './batch.options';
 import { BatchEvent, BatchEventBus, BatchEventPayload } from './batch.events';
-import type { ItemProgressEvent } from './item-progress';
+import type { ItemProgressEvent } from './batch-socket.events';
 
 /** The events every instance relays to its sockets. */
 export type RelayMessage =

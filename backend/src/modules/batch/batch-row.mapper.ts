@@ -1,4 +1,4 @@
-import type { BatchOptions } from './batch-status';
+import type { BatchOptions } from './batch.types';
 import type { BatchRecord } from './batch.types';
 
 /** SQLite DATETIME text is either ISO-8601 (written by Prisma) or `YYYY-MM-DD HH:MM:SS` (CURRENT_TIMESTAMP), both UTC. */

@@ -1,5 +1,4 @@
 import type { BatchView } from './batch.types';
-import type { ItemProgressEvent } from './item-progress';
 
 export interface BatchProgressEvent {
   batchId: string;
@@ -40,3 +39,16 @@ export interface ServerToClientEvents {
 
 export type SubscribeAck =
   { ok: true; batch: BatchView; seq: number } | { ok: false; error: { code: string; message?: string } };
+
+/** What an `item-progress` event carries (contract v2). */
+export interface ItemProgressEvent {
+  batchId: string;
+  userId: string;
+  itemId: string;
+  /** The item's position in the batch. */
+  seq: number;
+  stage: string;
+  percentage: number;
+  message: string;
+  at: string;
+}

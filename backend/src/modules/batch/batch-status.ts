@@ -15,9 +15,3 @@ export enum ItemStatus {
   Failed = 'failed',
   Cancelled = 'cancelled',
 }
-
-export interface BatchOptions {
-  chunkSize: number;
-  maxAttempts: number;
-  allowFailures: boolean;
-}

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Injectable } from '@nestjs/common';
 import { BatchRecord, BatchView, toBatchView } from './batch.types';
-import type { ItemProgressEvent } from './item-progress';
+import type { ItemProgressEvent } from './batch-socket.events';
 
 /** Internal domain events of the engine, published only after the transaction that caused them committed. */
 export const BatchEvent = {

@@ -14,7 +14,7 @@ import { ModuleLogger } from '../shared/module-logger';
 import { AUTH_PORT, type AuthPort, METRICS_PORT, type MetricsPort, type ModuleUser } from '../shared/ports';
 import { BatchSubscriptions } from './batch-subscriptions.service';
 import type { ServerToClientEvents, SubscribeAck } from './batch-socket.events';
-import type { ItemProgressEvent } from './item-progress';
+import type { ItemProgressEvent } from './batch-socket.events';
 
 /** setTimeout cannot wait longer than this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

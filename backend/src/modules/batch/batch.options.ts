@@ -1,7 +1,7 @@
 import type { HostPorts } from '../shared/module-options';
 import type { EngineDatabase, RateLimiterPort } from '../shared/ports';
 import type { BatchCompleteEvent, BatchProgressEvent } from './batch-socket.events';
-import type { ItemProgressEvent } from './item-progress';
+import type { ItemProgressEvent } from './batch-socket.events';
 
 /** Engine settings; every field has a default (the standalone service maps them from its environment). */
 export interface BatchSettings {

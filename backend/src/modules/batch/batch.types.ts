@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { BatchStatus, ItemStatus } from './batch-status';
-import type { BatchOptions } from './batch-status';
 
 /** A batch row as the engine and the API see it (counts are exact at read time). */
 export interface BatchRecord {
@@ -104,4 +103,11 @@ export function toBatchView(b: BatchRecord): BatchView {
     startedAt: b.startedAt?.toISOString() ?? null,
     finishedAt: b.finishedAt?.toISOString() ?? null,
   };
+}
+
+/** A batch's processing options (defaults filled in at creation). */
+export interface BatchOptions {
+  chunkSize: number;
+  maxAttempts: number;
+  allowFailures: boolean;
 }

@@ -18,6 +18,7 @@ import { BatchRepository, Db } from './batch.repository';
 import { ChunkRepository, type ClaimedRow, type OutcomeRow } from './chunk.repository';
 import { BatchRecord } from './batch.types';
 import { BatchOperationHandler, ChunkItem } from './operations/batch-operation';
+import { ChunkLease } from './chunk-lease';
 import { type ChunkRun, runChunk } from './chunk-runner';
 import { OperationRegistry } from './operations/operation.registry';
 import { ItemProgressCoalescer, ItemProgressReport } from './item-progress';
@@ -30,9 +31,6 @@ function failureBackoffMs(failures: number, pollMs: number): number {
 
 /** How often a process looks for cancelled batches left open by a dead process. */
 const SWEEP_EVERY_MS = 1000;
-
-/** How often a chunk of an outside operation checks whether its batch was cancelled or paused. */
-const STATUS_POLL_MS = 250;
 
 interface Claim {
   batch: BatchRecord;
@@ -182,13 +180,16 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const startedAt = this.clock.now();
     if (claim.started) this.emit(BatchEvent.Started, batch);
     const handler = this.registry.get(batch.operation);
-    const heartbeat = setInterval(
-      () => {
-        const until = this.clock.now() + this.settings.leaseMs;
-        void this.chunks.renewLease(batch.id, claim.leaseToken, until).catch(() => undefined);
-        if (handler?.limits) void this.limits.renew(claim.leaseToken, until).catch(() => undefined);
+    const lease = new ChunkLease(
+      {
+        batches: this.batches,
+        chunks: this.chunks,
+        limits: this.limits,
+        clock: this.clock,
+        leaseMs: this.settings.leaseMs,
       },
-      Math.max(250, Math.floor(this.settings.leaseMs / 3)),
+      { batchId: batch.id, leaseToken: claim.leaseToken, holdsSlots: handler?.limits !== undefined },
+      this.stop.signal,
     );
     try {
       const recorded = handler?.transactional
@@ -199,7 +200,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
               return this.record(tx, claim, items, await this.run(handler, claim, items, tx));
             }),
           )
-        : await this.runOutside(handler, claim);
+        : await this.runOutside(handler, claim, lease.watch());
       const durationMs = this.clock.now() - startedAt;
       this.logger.performance('batch.chunk', durationMs, {
         batchId: batch.id,
@@ -218,9 +219,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
         batchId: batch.id,
       });
     } finally {
-      clearInterval(heartbeat);
-      // The chunk's operation slots go back at once (else they come back when their lease ends).
-      if (handler?.limits) await this.limits.release(claim.leaseToken).catch(() => undefined);
+      await lease.release();
     }
   }
 
@@ -270,39 +269,14 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Runs an outside operation with an abort signal that fires within STATUS_POLL_MS of the
-   * batch being cancelled or paused (by a request to any process: the batch's status is
-   * read from the database) and on shutdown; what was aborted is recorded by `afterAbort`.
+   * Runs an outside operation with the lease's abort signal (a cancel or pause of the
+   * batch sent to any process, or shutdown); what was aborted is recorded by `afterAbort`.
    */
-  private async runOutside(handler: BatchOperationHandler | undefined, claim: Claim) {
-    const abort = new AbortController();
-    let reason: AbortReason | null = null;
-    const stop = (why: AbortReason) => {
-      reason ??= why;
-      abort.abort(why);
-    };
-    const onShutdown = () => stop('shutdown');
-    this.stop.signal.addEventListener('abort', onShutdown, { once: true });
-    const watch = setInterval(
-      () =>
-        void this.batches
-          .statusOf(claim.batch.id)
-          .then((status) => {
-            if (status === BatchStatus.Cancelled) stop('cancel');
-            else if (status === BatchStatus.Paused) stop('pause');
-          })
-          .catch(() => undefined),
-      STATUS_POLL_MS,
+  private async runOutside(handler: BatchOperationHandler | undefined, claim: Claim, lease: ChunkLease) {
+    const outcomes = await this.run(handler, claim, claim.items, null, lease.signal);
+    return this.whileDatabaseRecovers(() =>
+      this.batches.transaction((tx) => this.record(tx, claim, claim.items, outcomes, lease.reason)),
     );
-    try {
-      const outcomes = await this.run(handler, claim, claim.items, null, abort.signal);
-      return await this.whileDatabaseRecovers(() =>
-        this.batches.transaction((tx) => this.record(tx, claim, claim.items, outcomes, reason)),
-      );
-    } finally {
-      clearInterval(watch);
-      this.stop.signal.removeEventListener('abort', onShutdown);
-    }
   }
 
   /**
@@ -332,8 +306,10 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     tx: Db | null,
     signal: AbortSignal = this.stop.signal,
   ): Promise<ChunkRun> {
-    const progress = new ItemProgressCoalescer(this.settings.progressIntervalMs, (item, report) =>
-      this.itemProgress(claim, item, report),
+    const progress = new ItemProgressCoalescer(
+      this.settings.progressIntervalMs,
+      (item, report) => this.itemProgress(claim, item, report),
+      () => this.clock.now(),
     );
     try {
       return await runChunk(this.registry, handler, claim.batch, items, {
@@ -351,6 +327,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
             Math.min(until, this.clock.now() + this.settings.maxRetryAfterMs),
           ),
         heldUntil: (key) => this.limits.heldUntil(claim.batch.operation, key, this.clock.now()),
+        now: () => this.clock.now(),
       });
     } finally {
       progress.flush();

@@ -60,8 +60,7 @@ export async function runChunk(
       };
       return;
     }
-    const payload = typeof item.payload === 'string' ? JSON.parse(item.payload) : item.payload;
-    const check = registry.check(handler, payload);
+    const check = registry.check(handler, item.payload);
     if (!check.ok) {
       outcomes[index] = {
         ok: false,

@@ -10,7 +10,7 @@ import type { BatchRecord } from './batch.types';
 export interface ClaimedRow {
   id: string;
   seq: number;
-  /** The adapter parses JSON columns; older rows or other drivers may hand back text. */
+  /** The item as submitted (parsed JSON). */
   payload: unknown;
   attempts: number;
 }
@@ -151,7 +151,8 @@ export class ChunkRepository {
         const claimed = items.map((i) => ({
           id: i.id,
           seq: Number(i.seq),
-          payload: i.payload,
+          // The adapter parses JSON columns; other drivers may hand back text.
+          payload: typeof i.payload === 'string' ? (JSON.parse(i.payload) as unknown) : i.payload,
           // This attempt counts: it is written with the outcome.
           attempts: Number(i.attempts) + 1,
         }));

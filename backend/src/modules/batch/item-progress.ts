@@ -7,19 +7,6 @@ export interface ItemProgressReport {
   message?: string;
 }
 
-/** What an `item-progress` event carries (contract v2). */
-export interface ItemProgressEvent {
-  batchId: string;
-  userId: string;
-  itemId: string;
-  /** The item's position in the batch. */
-  seq: number;
-  stage: string;
-  percentage: number;
-  message: string;
-  at: string;
-}
-
 interface Held {
   item: ChunkItem<unknown>;
   report: ItemProgressReport;
@@ -38,12 +25,13 @@ export class ItemProgressCoalescer {
   constructor(
     private readonly intervalMs: number,
     private readonly deliver: (item: ChunkItem<unknown>, report: ItemProgressReport) => void,
+    private readonly now: () => number = Date.now,
   ) {}
 
   report(item: ChunkItem<unknown>, report: ItemProgressReport): void {
     const clamped = { ...report, percentage: Math.max(0, Math.min(100, Math.round(report.percentage))) };
     const held = this.items.get(item.id);
-    const now = Date.now();
+    const now = this.now();
     if (!held) {
       this.items.set(item.id, { item, report: clamped, timer: null, lastSentAt: now });
       this.deliver(item, clamped);
@@ -59,7 +47,7 @@ export class ItemProgressCoalescer {
     }
     held.timer = setTimeout(() => {
       held.timer = null;
-      held.lastSentAt = Date.now();
+      held.lastSentAt = this.now();
       this.deliver(held.item, held.report);
     }, wait);
   }

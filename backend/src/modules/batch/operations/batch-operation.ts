@@ -63,6 +63,8 @@ export interface OperationContext {
   hold(key: string, until: number): Promise<void>;
   /** When the hold on `key` ends (epoch ms), or null when it is not held. */
   heldUntil(key: string): Promise<number | null>;
+  /** The engine's clock (epoch ms): tests move it; use it rather than `Date.now()`. */
+  now(): number;
 }
 
 /**

@@ -59,22 +59,26 @@ export class FetchFailure extends Error {
  * `Retry-After` in seconds or as an HTTP date, in ms from now (0 when absent, negative,
  * past or unreadable). Not capped here: the engine caps holds and next attempts.
  */
-export function retryAfterMs(header: string | string[] | undefined): number {
+export function retryAfterMs(header: string | string[] | undefined, now: number): number {
   const value = Array.isArray(header) ? header[0] : header;
   if (!value) return 0;
   const seconds = Number(value);
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const at = Date.parse(value);
-  return Number.isNaN(at) ? 0 : Math.max(0, at - Date.now());
+  return Number.isNaN(at) ? 0 : Math.max(0, at - now);
 }
 
 /** The failure an HTTP status means for a PDF download. */
-export function failureForStatus(status: number, retryAfter: string | string[] | undefined): FetchFailure {
+export function failureForStatus(
+  status: number,
+  retryAfter: string | string[] | undefined,
+  now: number,
+): FetchFailure {
   if (status === 404 || status === 410)
     return new FetchFailure(`No full text (${status})`, 'not_found', 'not_available');
   if (status === 401 || status === 402 || status === 403)
     return new FetchFailure(`Paywalled or forbidden (${status})`, 'paywall', 'failed');
-  const wait = retryAfterMs(retryAfter) || undefined;
+  const wait = retryAfterMs(retryAfter, now) || undefined;
   if (status === 429)
     return new FetchFailure(`The publisher answered ${status}`, 'rate_limited', 'failed', {
       retryable: true,

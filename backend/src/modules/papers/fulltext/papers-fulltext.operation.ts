@@ -98,16 +98,16 @@ export class PapersFetchFulltextOperation implements BatchOperationHandler<Fullt
       headers: { Accept: 'application/pdf' },
       beforeHop: async (url) => {
         const until = await ctx.heldUntil(url.host);
-        if (until !== null) throw FetchFailure.held(url.host, until - Date.now());
+        if (until !== null) throw FetchFailure.held(url.host, until - ctx.now());
       },
     });
     try {
       if (res.status < 200 || res.status >= 300) {
-        const failure = failureForStatus(res.status, res.headers['retry-after']);
-        const wait = retryAfterMs(res.headers['retry-after']);
+        const failure = failureForStatus(res.status, res.headers['retry-after'], ctx.now());
+        const wait = retryAfterMs(res.headers['retry-after'], ctx.now());
         // Every download to this host waits, in every process; other hosts go on.
         if (res.status === 429 && wait > 0)
-          void ctx.hold(res.url.host, Date.now() + wait).catch(() => undefined);
+          void ctx.hold(res.url.host, ctx.now() + wait).catch(() => undefined);
         throw failure;
       }
       const type = String(res.headers['content-type'] ?? '');
