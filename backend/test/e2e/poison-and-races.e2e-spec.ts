@@ -80,6 +80,64 @@ describe('Poison items run out of attempts (real server processes killed with SI
   });
 });
 
+describe('A restart takes over the work of a process that died (SIGKILL or exit without shutdown hooks)', () => {
+  let db: TempDatabase;
+  let server: ServerProcess | null = null;
+
+  beforeAll(async () => (db = await givenDatabase()));
+  afterAll(async () => {
+    await server?.crash();
+    await db.remove();
+  });
+
+  it("resumes the dead process's chunk within seconds of the restart, not after its 30 s lease", async () => {
+    const env = {
+      DATABASE_URL: db.url,
+      LOG_DIR: path.join(db.dir, 'logs-restart'),
+      BATCH_POLL_MS: '20',
+      RATE_LIMIT_THROTTLE_DEFAULT: '100000/60',
+    };
+    expect(env).not.toHaveProperty('BATCH_LEASE_MS'); // the default, 30 s
+    const auth = devAuth('restart-user');
+    server = await spawnServer(env);
+    await request(server.baseUrl)
+      .put('/feature-flags/BATCH_OPERATIONS')
+      .set(devAuth('root', ['admin']))
+      .send({ enabled: true, rollout: 100 })
+      .expect(200);
+    const created = await request(server.baseUrl)
+      .post('/batches')
+      .set(auth)
+      .send({
+        operation: 'diagnostics.echo',
+        items: echoItems(8, { delayMs: 400 }),
+        options: { chunkSize: 4 },
+      })
+      .expect(202);
+    const id = created.body.id as string;
+    const processing = async () =>
+      (await request(server!.baseUrl).get(`/batches/${id}/items?status=processing`).set(auth)).body.data
+        .length as number;
+    await until('a chunk in flight', async () => (await processing()) > 0, 10_000);
+    await server.crash();
+    const restartedAt = Date.now();
+    server = await spawnServer(env);
+    let batch: Record<string, any> = {};
+    await until(
+      'the batch finished after the restart',
+      async () => {
+        batch = (await request(server!.baseUrl).get(`/batches/${id}`).set(auth)).body;
+        return batch.finishedAt !== null;
+      },
+      25_000,
+    );
+    const took = Date.now() - restartedAt;
+    console.log(`Restart to completion of a SIGKILLed process's batch (30 s lease): ${took} ms`);
+    expect(took).toBeLessThan(15_000);
+    expect(batch).toMatchObject({ status: 'completed', processedCount: 8, succeededCount: 8 });
+  });
+});
+
 describe(`Control races end exact (${TEST_BACKEND})`, () => {
   let sut: TestApp;
 

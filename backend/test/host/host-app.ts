@@ -141,6 +141,8 @@ export function hostAppModule(config: HostAppConfig) {
 
 export async function createHostApp(config: HostAppConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(hostAppModule(config), { logger: false });
+  // As the real host: every HTTP route under /api (sockets are not prefixed).
+  app.setGlobalPrefix('api');
   app.use(correlationIdMiddleware);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.enableShutdownHooks();

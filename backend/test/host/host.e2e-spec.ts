@@ -27,6 +27,7 @@ function logLines(file: string): Record<string, any>[] {
 describe('The modules inside a host monolith (its own logger, context, auth, limiter, Prisma and gateway)', () => {
   let dir: string;
   let app: NestExpressApplication;
+  let origin: string;
   let base: string;
   const sockets: Socket[] = [];
 
@@ -39,7 +40,8 @@ describe('The modules inside a host monolith (its own logger, context, auth, lim
       batchesPerHour: 3,
     });
     await app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+    origin = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+    base = `${origin}/api`;
   });
   afterAll(async () => {
     sockets.forEach((s) => s.close());
@@ -66,14 +68,14 @@ describe('The modules inside a host monolith (its own logger, context, auth, lim
   });
 
   it('creates and reads a batch with the host’s auth, and sends progress through the host’s own gateway room', async () => {
-    const hostSocket = io(`${base}/theme-extraction`, { transports: ['websocket'] });
+    const hostSocket = io(`${origin}/theme-extraction`, { transports: ['websocket'] });
     sockets.push(hostSocket);
     await new Promise<void>((resolve) => hostSocket.once('connect', () => resolve()));
     expect(await hostSocket.emitWithAck('join', 'bob')).toEqual({ success: true, userId: 'bob' });
     const hostEvents: Record<string, any>[] = [];
     hostSocket.on('extraction-progress', (p: Record<string, any>) => hostEvents.push(p));
     // The module's own namespace works with the host's tokens too.
-    const moduleSocket = io(`${base}/batches`, {
+    const moduleSocket = io(`${origin}/batches`, {
       auth: { token: hostToken('bob') },
       transports: ['websocket'],
     });
@@ -95,6 +97,8 @@ describe('The modules inside a host monolith (its own logger, context, auth, lim
         options: { chunkSize: 25 },
       })
       .expect(202);
+    // The URL the module emits honours the host's global prefix.
+    expect(created.headers.location).toBe(`/api/batches/${created.body.id}`);
     expect(created.headers['x-ratelimit-limit']).toBe('3');
     const id = created.body.id as string;
     await until('completion over the host gateway', () => hostEvents.some((e) => e.stage === 'complete'));
@@ -168,7 +172,7 @@ describe('A host process killed with SIGKILL mid-batch', () => {
           stdio: 'ignore',
         },
       );
-      const base = `http://127.0.0.1:${port}`;
+      const base = `http://127.0.0.1:${port}/api`;
       await until(
         'host start',
         async () => (await fetch(`${base}/health`).catch(() => null))?.ok === true,

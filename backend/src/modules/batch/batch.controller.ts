@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { ApplicationConfig } from '@nestjs/core';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '../shared/errors/error-code';
 import { ApiErrors, ApiOk, pageOf } from '../shared/openapi';
@@ -26,7 +27,10 @@ import { createBatchSchema, type RetryBody, retryBatchSchema } from './dto/creat
 @UseGuards(ModuleAuthGuard, RequireFeatureGuard)
 @Controller('batches')
 export class BatchController {
-  constructor(private readonly batches: BatchService) {}
+  constructor(
+    private readonly batches: BatchService,
+    private readonly app: ApplicationConfig,
+  ) {}
 
   @Post()
   @ApiOperation({
@@ -56,7 +60,7 @@ export class BatchController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const { batch, replayed, rateLimitHeaders } = await this.batches.create(user, body, key);
-    res.status(replayed ? 200 : 202).location(`/batches/${batch.id}`);
+    res.status(replayed ? 200 : 202).location(`${routePrefix(this.app)}/batches/${batch.id}`);
     for (const [name, value] of Object.entries(rateLimitHeaders)) res.setHeader(name, value);
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     return batch;
@@ -159,4 +163,10 @@ export class BatchController {
   ) {
     return this.batches.retry(user, id, body);
   }
+}
+
+/** The host's global prefix (`app.setGlobalPrefix('api')` → `/api`), for the URLs the module emits. */
+function routePrefix(app: ApplicationConfig): string {
+  const prefix = app.getGlobalPrefix().replace(/^\/+|\/+$/g, '');
+  return prefix ? `/${prefix}` : '';
 }

@@ -19,6 +19,7 @@ import { ChunkRepository, type ClaimedRow, type OutcomeRow } from './chunk.repos
 import { BatchRecord } from './batch.types';
 import { BatchOperationHandler, ChunkItem } from './operations/batch-operation';
 import { ChunkLease } from './chunk-lease';
+import { isDeadLocalOwner, registerLocalWorker } from './dead-owners';
 import { type ChunkRun, runChunk } from './chunk-runner';
 import { OperationRegistry } from './operations/operation.registry';
 import { ItemProgressCoalescer, ItemProgressReport } from './item-progress';
@@ -72,7 +73,10 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     events.on(BatchEvent.Queued, () => this.wake());
   }
 
+  private unregister: (() => void) | null = null;
+
   onApplicationBootstrap(): void {
+    this.unregister = registerLocalWorker(this.workerId);
     // Expired leases of a dead process are claimable again, so starting the loops is the recovery.
     this.loops = Array.from({ length: this.settings.workers }, () => this.loop());
   }
@@ -83,6 +87,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     this.wake();
     await Promise.all(this.loops);
     await Promise.all(this.beside);
+    this.unregister?.();
   }
 
   /** Ends idle waits early (a batch was just sealed). */
@@ -150,11 +155,22 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  /** At most every SWEEP_EVERY_MS: ends cancelled batches whose last chunk died with its process. */
+  /**
+   * At most every SWEEP_EVERY_MS: ends the leases of chunks whose process on this host is
+   * dead (a restart takes their work over in seconds, not after a whole lease), and ends
+   * cancelled batches whose last chunk died with its process.
+   */
   private async sweep(): Promise<void> {
     const now = this.clock.now();
     if (now - this.lastSweepAt < SWEEP_EVERY_MS) return;
     this.lastSweepAt = now;
+    const host = `${this.workerId.split(':')[0]}:`;
+    for (const owner of await this.chunks.liveOwners(host, now)) {
+      if (!isDeadLocalOwner(owner, this.workerId)) continue;
+      const expired = await this.chunks.expireOwner(owner, now);
+      if (expired > 0)
+        this.logger.info('Took over the chunks of a stopped process', { owner, chunks: expired });
+    }
     for (const batchId of await this.batches.abandonedCancels(now)) {
       const ended = await this.batches.transaction((tx) => this.batches.settleCancelled(tx, batchId, now));
       if (!ended) continue;

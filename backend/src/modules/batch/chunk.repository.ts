@@ -288,6 +288,38 @@ export class ChunkRepository {
     return items.length > 0 ? { from, to: Number(items[items.length - 1].seq), items } : null;
   }
 
+  /** The owners (worker ids) of live chunks whose id starts with `prefix` (this host's). */
+  async liveOwners(prefix: string, now: number): Promise<string[]> {
+    const rows = await this.db.query<{ leaseOwner: string }[]>(
+      `SELECT DISTINCT "leaseOwner" FROM "BatchChunk" WHERE "leaseExpiresAt" >= ? AND "leaseOwner" LIKE ?`,
+      now,
+      `${prefix}%`,
+    );
+    // LIKE treats `_` in a host name as a wildcard: keep exact matches only.
+    return rows.map((r) => r.leaseOwner).filter((owner) => owner.startsWith(prefix));
+  }
+
+  /**
+   * Ends the leases of a dead owner's chunks (and of the operation slots they hold) now
+   * instead of when they run out, so the next claim takes their ranges over; returns how
+   * many chunks. The takeover counts their attempts as for any expired lease.
+   */
+  async expireOwner(owner: string, now: number): Promise<number> {
+    return this.batches.transaction(async (tx) => {
+      await tx.$executeRawUnsafe(
+        `UPDATE "OperationSlot" SET "leaseExpiresAt" = 0
+         WHERE "holder" IN (SELECT "id" FROM "BatchChunk" WHERE "leaseOwner" = ?)`,
+        owner,
+      );
+      return tx.$executeRawUnsafe(
+        `UPDATE "BatchChunk" SET "leaseExpiresAt" = ? WHERE "leaseOwner" = ? AND "leaseExpiresAt" >= ?`,
+        now - 1,
+        owner,
+        now,
+      );
+    });
+  }
+
   /** Extends the chunk's lease (heartbeat). */
   async renewLease(batchId: string, leaseToken: string, until: number): Promise<number> {
     return this.db.execute(

@@ -1,5 +1,5 @@
-import Database from 'better-sqlite3';
-import { Pool, types, type PoolClient } from 'pg';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Pool, PoolClient } from 'pg';
 import type { EngineDatabase } from '../ports';
 import { isPostgresUrl, postgresPoolConfig, sqliteFileOf } from './database-url';
 import { Lock } from './lock';
@@ -38,7 +38,17 @@ export function createEngineDatabase(
     : sqliteEngineDatabase(sqliteFileOf(url, options.baseDir ?? process.cwd()));
 }
 
+/*
+ * The drivers are loaded only for the back end in use: a host on PostgreSQL needs no
+ * better-sqlite3 build, a host on SQLite needs no `pg` installed.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, see above */
+const loadSqlite = () => require('better-sqlite3') as typeof BetterSqlite3;
+const loadPg = () => require('pg') as typeof import('pg');
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 function sqliteEngineDatabase(file: string): OwnedEngineDatabase {
+  const Database = loadSqlite();
   const db = new Database(file);
   for (const pragma of SQLITE_PRAGMAS) db.pragma(pragma);
   // Safe integers, as Prisma's adapter returns them: repositories convert with Number().
@@ -61,6 +71,7 @@ function sqliteEngineDatabase(file: string): OwnedEngineDatabase {
 const TIMESTAMP_OID = 1114;
 
 function postgresEngineDatabase(url: string, max: number): OwnedEngineDatabase {
+  const { Pool, types } = loadPg();
   const config = postgresPoolConfig(url);
   const pool = new Pool({
     connectionString: config.connectionString,
