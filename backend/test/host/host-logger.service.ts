@@ -1,20 +1,18 @@
 import { Injectable, LoggerService } from '@nestjs/common';
 import winston from 'winston';
-import { getCorrelationId } from './host-context';
 
-/** The host's Winston logger: JSON lines to one file, its correlation id on every line. */
+/**
+ * The host's Winston logger: JSON lines to one file. Like the real host's, it never reads
+ * the async context: a correlation id appears on a line only when the caller passes it.
+ */
 @Injectable()
 export class HostLoggerService implements LoggerService {
   readonly logger: winston.Logger;
 
   constructor(file: string) {
-    const correlation = winston.format((info) => {
-      info.correlationId ??= getCorrelationId();
-      return info;
-    });
     this.logger = winston.createLogger({
       level: 'debug',
-      format: winston.format.combine(winston.format.timestamp(), correlation(), winston.format.json()),
+      format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
       transports: [new winston.transports.File({ filename: file })],
     });
   }

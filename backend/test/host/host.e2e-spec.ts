@@ -117,14 +117,18 @@ describe('The modules inside a host monolith (its own logger, context, auth, lim
     await until('completion on the module socket', () => completions.some((c) => c.batchId === id));
     await request(base).get(`/batches/${id}`).set(bearer('mallory')).expect(404);
 
-    // The host's logger wrote the request's and the worker chunks' lines with the host's correlation id.
+    // The host's logger ignores the async context; the module hands it the request's
+    // correlation id, the batch and the user on every line of the batch (created, each chunk, finished).
     await until('log lines', () =>
-      logLines(path.join(dir, 'host.log')).some((l) => l.event === 'batch.finished'),
+      logLines(path.join(dir, 'host.log')).some((l) => l.event === 'batch.finished' && l.batchId === id),
     );
-    const lines = logLines(path.join(dir, 'host.log')).filter((l) => l.correlationId === 'host-corr-1');
-    expect(lines.some((l) => l.event === 'batch.created')).toBe(true);
-    expect(lines.filter((l) => l.message === 'batch.chunk').length).toBeGreaterThanOrEqual(12);
-    expect(lines.some((l) => l.event === 'batch.finished')).toBe(true);
+    const ofBatch = logLines(path.join(dir, 'host.log')).filter((l) => l.batchId === id);
+    expect(ofBatch.length).toBeGreaterThanOrEqual(14);
+    for (const line of ofBatch) expect(line).toMatchObject({ correlationId: 'host-corr-1', batchId: id });
+    expect(ofBatch.filter((l) => l.event === 'batch.created')).toHaveLength(1);
+    expect(ofBatch.filter((l) => l.message === 'batch.chunk').length).toBeGreaterThanOrEqual(12);
+    expect(ofBatch.filter((l) => l.message === 'batch.chunk').every((l) => l.userId === 'bob')).toBe(true);
+    expect(ofBatch.filter((l) => l.event === 'batch.finished')).toHaveLength(1);
   });
 
   it('enforces BATCH_OPERATIONS with the host’s limiter, and answers in the contract’s 429 shape', async () => {

@@ -1,6 +1,7 @@
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency, Provider } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { Clock, SystemClock } from './clock';
+import { ModuleContext } from './module-context';
 import { ModuleLogger } from './module-logger';
 import {
   AUTH_PORT,
@@ -47,6 +48,13 @@ export function optionsProvider<T>(token: symbol, options: AsyncModuleOptions<T>
 
 /** Binds every port of `HostPorts` from the module's options token. */
 export function hostPortProviders(token: symbol): Provider[] {
+  // One ModuleContext per module options, shared by the context port and the logger.
+  const contexts = new WeakMap<object, ModuleContext>();
+  const contextOf = (o: HostPorts) => {
+    let context = contexts.get(o);
+    if (!context) contexts.set(o, (context = new ModuleContext(o.context)));
+    return context;
+  };
   const from = (provide: InjectionToken, pick: (o: HostPorts) => unknown): Provider => ({
     provide,
     inject: [token],
@@ -55,11 +63,11 @@ export function hostPortProviders(token: symbol): Provider[] {
   return [
     from(PRISMA_CLIENT, (o) => o.prisma),
     from(LOGGER_PORT, (o) => o.logger),
-    from(REQUEST_CONTEXT_PORT, (o) => o.context),
+    from(REQUEST_CONTEXT_PORT, (o) => contextOf(o)),
     from(AUTH_PORT, (o) => o.auth),
     from(REDIS_CONNECTION, (o) => o.redis ?? null),
     from(Clock, (o) => o.clock ?? new SystemClock()),
     from(METRICS_PORT, (o) => o.metrics ?? NO_METRICS),
-    from(ModuleLogger, (o) => new ModuleLogger(o.logger)),
+    from(ModuleLogger, (o) => new ModuleLogger(o.logger, undefined, () => contextOf(o).fields())),
   ];
 }
