@@ -40,6 +40,7 @@ export class AppModule {
             rateLimiter: ports.rateLimiter(),
             settings: {
               maxBatchItems: config.MAX_BATCH_ITEMS,
+              maxBodyBytes: config.MAX_BODY_BYTES,
               chunkSize: config.BATCH_CHUNK_SIZE,
               chunkDelayMs: config.BATCH_CHUNK_DELAY_MS,
               leaseMs: config.BATCH_LEASE_MS,

@@ -16,7 +16,7 @@ import {
 import { APP_FILTER, APP_GUARD, NestFactory } from '@nestjs/core';
 import { JwtModule, JwtService } from '@nestjs/jwt';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { BatchModule, createEngineDatabase } from '../../src/modules/batch';
 import { FeatureFlagsModule } from '../../src/modules/feature-flags';
 import {
@@ -46,13 +46,21 @@ export interface HostAppConfig {
 class HostExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
+    const req = host.switchToHttp().getRequest<Request>();
     const status = exception instanceof HttpException ? exception.getStatus() : 500;
-    const body = exception instanceof HttpException ? exception.getResponse() : {};
-    const headers = (exception as { headers?: Record<string, string> }).headers ?? {};
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    const fields = typeof body === 'object' ? body : { message: body };
-    const code = status === 400 ? 'VALIDATION_FAILED' : status === 401 ? 'UNAUTHENTICATED' : 'INTERNAL';
-    res.status(status).json({ statusCode: status, code, ...fields, correlationId: getCorrelationId() });
+    // As the real host's filter: its own shape, one code per status, no `code`, no `details`,
+    // no headers of the exception.
+    const errorCode =
+      status === 401 || status === 403 ? 'AUTH_ERROR' : status === 429 ? 'RATE_LIMIT' : 'ERROR';
+    res.status(status).json({
+      statusCode: status,
+      errorCode,
+      message: exception instanceof Error ? exception.message : 'Internal server error',
+      correlationId: getCorrelationId(),
+      timestamp: new Date().toISOString(),
+      path: req.url,
+      method: req.method,
+    });
   }
 }
 
@@ -140,7 +148,12 @@ export function hostAppModule(config: HostAppConfig) {
 }
 
 export async function createHostApp(config: HostAppConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(hostAppModule(config), { logger: false });
+  const app = await NestFactory.create<NestExpressApplication>(hostAppModule(config), {
+    logger: false,
+    bodyParser: false,
+  });
+  // As the real host: JSON bodies up to 50 MB.
+  app.useBodyParser('json', { limit: '50mb' });
   // As the real host: every HTTP route under /api (sockets are not prefixed).
   app.setGlobalPrefix('api');
   app.use(correlationIdMiddleware);

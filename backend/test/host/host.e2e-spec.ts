@@ -131,6 +131,40 @@ describe('The modules inside a host monolith (its own logger, context, auth, lim
     expect(ofBatch.filter((l) => l.event === 'batch.finished')).toHaveLength(1);
   });
 
+  it('keeps the contract’s error shape on module routes under a host filter that rewrites every other error', async () => {
+    // A host route: the host's own shape.
+    const host = await request(base).get('/no-such-route').set(bearer('alice')).expect(404);
+    expect(host.body).toMatchObject({ errorCode: 'ERROR' });
+    expect(host.body.code).toBeUndefined();
+    // Module routes: the contract's, with its codes and details.
+    const missing = await request(base).get('/batches/nope').set(bearer('alice')).expect(404);
+    expect(missing.body).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
+    expect(missing.body.errorCode).toBeUndefined();
+    const forbidden = await request(base).get('/feature-flags').set(bearer('alice')).expect(403);
+    expect(forbidden.body.code).toBe('FORBIDDEN');
+    const invalid = await request(base)
+      .post('/batches')
+      .set(bearer('alice'))
+      .send({ operation: 'diagnostics.echo', items: 'many' })
+      .expect(400);
+    expect(invalid.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(invalid.body.details).toBeDefined();
+  });
+
+  it('answers 413 for a body over its own limit, whatever the host’s 50 MB parser let through, and stores nothing', async () => {
+    const before = (await request(base).get('/batches').set(bearer('frank')).expect(200)).body.data.length;
+    const big = 'x'.repeat(1150);
+    const res = await request(base)
+      .post('/batches')
+      .set(bearer('frank'))
+      .send({ operation: 'diagnostics.echo', items: Array.from({ length: 10_000 }, (_, n) => ({ n, big })) })
+      .expect(413);
+    expect(res.body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    expect((await request(base).get('/batches').set(bearer('frank')).expect(200)).body.data).toHaveLength(
+      before,
+    );
+  });
+
   it('enforces BATCH_OPERATIONS with the host’s limiter, and answers in the contract’s 429 shape', async () => {
     const body = { operation: 'diagnostics.echo', items: [{ n: 1 }] };
     for (let i = 0; i < 3; i++)
@@ -141,6 +175,8 @@ describe('The modules inside a host monolith (its own logger, context, auth, lim
       details: { violatedPolicies: [{ policy: 'BATCH_OPERATIONS' }] },
     });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.headers['x-ratelimit-limit']).toBe('3');
+    expect(refused.headers['ratelimit-policy']).toBeDefined();
     // Bad input is not charged.
     await request(base)
       .post('/batches')

@@ -23,7 +23,14 @@ export class MetricsService implements MetricsPort {
   constructor(prisma: PrismaService, @Optional() @Inject(REDIS) redis: Redis | null) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    this.rateLimited = new Counter({
+      name: 'rate_limit_refusals_total',
+      help: '429 answers by the policy that refused',
+      labelNames: ['policy'],
+      registers,
+    });
     this.moduleMetrics = {
+      rate_limit_refusals_total: this.rateLimited,
       batch_items_settled_total: new Counter({
         name: 'batch_items_settled_total',
         help: 'Item outcomes recorded, by operation and outcome (success, failed for good, retried later)',
@@ -60,12 +67,6 @@ export class MetricsService implements MetricsPort {
       help: 'HTTP request duration by method, route pattern and status',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    });
-    this.rateLimited = new Counter({
-      name: 'rate_limit_refusals_total',
-      help: '429 answers by the policy that refused',
-      labelNames: ['policy'],
       registers,
     });
     const items = new Gauge({

@@ -1,4 +1,16 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Res,
+  UseFilters,
+  UseGuards,
+} from '@nestjs/common';
+import { ModuleExceptionFilter } from '../shared/errors/module-exception.filter';
 import { ApplicationConfig } from '@nestjs/core';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '../shared/errors/error-code';
@@ -9,6 +21,7 @@ import { CurrentUser, ModuleAuthGuard } from '../shared/module-auth';
 import type { ModuleUser } from '../shared/ports';
 import { RequireFeature, RequireFeatureGuard } from '../feature-flags/require-feature.guard';
 import { BatchService } from './batch.service';
+import { RequestSizeGuard } from './request-size.guard';
 import { ApiBodyFrom, ApiQueryFrom, ZodBody, ZodQuery } from '../shared/zod-params';
 import {
   type ListBatchesQuery,
@@ -24,6 +37,7 @@ import { createBatchSchema, type RetryBody, retryBatchSchema } from './dto/creat
 @ApiBearerAuth()
 @ApiErrors(ErrorCode.Unauthenticated, ErrorCode.FeatureDisabled)
 @RequireFeature('BATCH_OPERATIONS')
+@UseFilters(ModuleExceptionFilter)
 @UseGuards(ModuleAuthGuard, RequireFeatureGuard)
 @Controller('batches')
 export class BatchController {
@@ -33,6 +47,7 @@ export class BatchController {
   ) {}
 
   @Post()
+  @UseGuards(RequestSizeGuard)
   @ApiOperation({
     summary:
       'Submit a batch (202). Errors: 400 VALIDATION_FAILED/UNKNOWN_OPERATION, 409 IDEMPOTENCY_IN_PROGRESS, 413 BATCH_TOO_LARGE/PAYLOAD_TOO_LARGE, 422 IDEMPOTENCY_KEY_REUSED, 429 RATE_LIMITED',
@@ -151,6 +166,7 @@ export class BatchController {
   }
 
   @Post(':id/retry')
+  @UseGuards(RequestSizeGuard)
   @HttpCode(202)
   @ApiOk(202, batchViewSchema, 'The batch, processing again')
   @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound, ErrorCode.InvalidState)

@@ -7,6 +7,8 @@ import type { ItemProgressEvent } from './batch-socket.events';
 export interface BatchSettings {
   /** Items per batch at most (413 BATCH_TOO_LARGE beyond). */
   maxBatchItems: number;
+  /** Request body bytes at most on the module's routes (413 PAYLOAD_TOO_LARGE beyond), whatever the host's parser allows. */
+  maxBodyBytes: number;
   /** Default items per chunk. */
   chunkSize: number;
   /** Pause between chunks of one worker. */
@@ -28,6 +30,7 @@ export interface BatchSettings {
 
 export const DEFAULT_BATCH_SETTINGS: BatchSettings = {
   maxBatchItems: 10_000,
+  maxBodyBytes: 10 * 1024 * 1024,
   chunkSize: 100,
   chunkDelayMs: 0,
   leaseMs: 30_000,

@@ -1,4 +1,5 @@
-import { Controller, Delete, Get, HttpCode, Param, Patch, Put, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Put, UseFilters, UseGuards } from '@nestjs/common';
+import { ModuleExceptionFilter } from '../shared/errors/module-exception.filter';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '../shared/errors/error-code';
 import { ApiErrors, ApiOk } from '../shared/openapi';
@@ -23,6 +24,7 @@ import { FeatureFlagsService } from './feature-flags.service';
 @ApiBearerAuth()
 @AdminOnly()
 @ApiErrors(ErrorCode.Unauthenticated, ErrorCode.Forbidden)
+@UseFilters(ModuleExceptionFilter)
 @UseGuards(ModuleAuthGuard)
 @Controller('feature-flags')
 export class FeatureFlagsController {

@@ -1,4 +1,5 @@
-import { Controller, Get, UseGuards } from '@nestjs/common';
+import { Controller, Get, UseFilters, UseGuards } from '@nestjs/common';
+import { ModuleExceptionFilter } from '../shared/errors/module-exception.filter';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '../shared/errors/error-code';
 import { ApiErrors, ApiOk } from '../shared/openapi';
@@ -9,6 +10,7 @@ import { FeatureFlagsService } from './feature-flags.service';
 
 @ApiTags('feature-flags')
 @ApiBearerAuth()
+@UseFilters(ModuleExceptionFilter)
 @UseGuards(ModuleAuthGuard)
 @Controller('me/features')
 export class MeFeaturesController {

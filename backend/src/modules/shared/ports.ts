@@ -97,6 +97,8 @@ export interface ModuleMetrics {
   batch_lease_lost_items_total: { operation: string };
   /** Flag evaluations. */
   feature_flag_evaluations_total: { flag: string; reason: string };
+  /** 429 answers of module routes, by the policy that refused. */
+  rate_limit_refusals_total: { policy: string };
   /** Sockets open on the /batches namespace of this process. */
   batch_socket_connections: Record<string, never>;
 }
