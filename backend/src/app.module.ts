@@ -38,6 +38,7 @@ export class AppModule {
             ...ports.host(),
             database: ports.database(),
             rateLimiter: ports.rateLimiter(),
+            diagnostics: true,
             settings: {
               maxBatchItems: config.MAX_BATCH_ITEMS,
               maxBodyBytes: config.MAX_BODY_BYTES,

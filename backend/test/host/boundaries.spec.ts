@@ -42,6 +42,20 @@ describe('Module boundaries', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('keeps every file of the copied folders, specs included, inside those folders (relative imports)', () => {
+    const modules = path.join(ROOT, 'backend', 'src', 'modules');
+    const copied = ['batch', 'feature-flags', 'shared'].map((m) => path.join(modules, m));
+    const offenders = copied
+      .flatMap((dir) => tsFiles(dir))
+      .flatMap((file) =>
+        [...fs.readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)]
+          .map((m) => path.resolve(path.dirname(file), m[1]))
+          .filter((target) => !copied.some((dir) => target.startsWith(dir)))
+          .map((target) => `${path.relative(ROOT, file)} → ${path.relative(ROOT, target)}`),
+      );
+    expect(offenders).toEqual([]);
+  });
+
   it('lets the test host reach project code only through the two public entries', () => {
     const src = path.join(ROOT, 'backend', 'src');
     const allowed = ['batch', 'feature-flags'].map((m) => path.join(src, 'modules', m));

@@ -128,6 +128,8 @@ export function hostAppModule(config: HostAppConfig) {
             SOCKET_EVENTS: { maxRequests: 1000, windowMs: 60_000 },
           }),
           progress: progressAdapter(gateway),
+          // The test host opts in to diagnostics.echo (a host gets it only when it asks).
+          diagnostics: true,
           settings: {
             pollMs: 20,
             workers: config.workers ?? 1,

@@ -38,7 +38,7 @@ const batchRoom = (batchId: string) => `${BATCH_ROOM}${batchId}`;
  */
 @WebSocketGateway({ namespace: '/batches', cors: { origin: true } })
 export class BatchGateway implements OnGatewayInit, OnGatewayConnection {
-  @WebSocketServer() private server: Namespace<Record<string, never>, ServerToClientEvents>;
+  @WebSocketServer() private server!: Namespace<Record<string, never>, ServerToClientEvents>;
   private readonly logger: ModuleLogger;
 
   constructor(

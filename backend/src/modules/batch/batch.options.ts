@@ -64,6 +64,8 @@ export interface BatchModuleOptions extends HostPorts {
   rateLimiter: RateLimiterPort;
   progress?: BatchProgressPort;
   settings?: Partial<BatchSettings>;
+  /** Registers `diagnostics.echo` (tests, benchmarks, smoke checks); off unless a host opts in. */
+  diagnostics?: boolean;
 }
 
 export const BATCH_OPTIONS = Symbol('BATCH_OPTIONS');

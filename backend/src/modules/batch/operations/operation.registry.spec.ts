@@ -3,6 +3,8 @@ import { DiscoveryModule } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { z } from 'zod';
 import { BATCH_OPERATION_NAME, BatchOperation, type BatchOperationHandler } from './batch-operation';
+import { BATCH_OPTIONS } from '../batch.options';
+import { DiagnosticsEchoOperation } from './diagnostics-echo.operation';
 import { InvalidBatchOperationError, OperationRegistry } from './operation.registry';
 
 @BatchOperation('test.class')
@@ -49,6 +51,15 @@ describe(OperationRegistry.name, () => {
     ]);
     expect(sut.names()).toEqual(['test.class', 'test.factory', 'test.value']);
     expect(sut.get('test.factory')).toBeInstanceOf(FactoryOperation);
+  });
+
+  it('registers diagnostics.echo only when the host opts in', async () => {
+    expect((await given([DiagnosticsEchoOperation])).names()).toEqual([]);
+    const optedIn = await given([
+      DiagnosticsEchoOperation,
+      { provide: BATCH_OPTIONS, useValue: { diagnostics: true } },
+    ]);
+    expect(optedIn.names()).toEqual(['diagnostics.echo']);
   });
 
   it('stops start-up when two providers claim one name', async () => {

@@ -1,8 +1,10 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { formatIssues } from '../../shared/zod-params';
+import { BATCH_OPTIONS, type BatchModuleOptions } from '../batch.options';
 import { BATCH_OPERATION_NAME, BatchOperationHandler } from './batch-operation';
+import { DiagnosticsEchoOperation } from './diagnostics-echo.operation';
 
 export type ItemCheck = { ok: true; value: unknown } | { ok: false; errors: string[] };
 
@@ -28,6 +30,7 @@ export class OperationRegistry implements OnModuleInit {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly reflector: Reflector,
+    @Optional() @Inject(BATCH_OPTIONS) private readonly options?: Pick<BatchModuleOptions, 'diagnostics'>,
   ) {}
 
   onModuleInit(): void {
@@ -41,6 +44,7 @@ export class OperationRegistry implements OnModuleInit {
           `Batch operation "${name}" (${provider}) is request-scoped; operations run outside any request, so they must be singletons`,
         );
       const handler = wrapper.instance as BatchOperationHandler;
+      if (handler instanceof DiagnosticsEchoOperation && !this.options?.diagnostics) continue;
       const existing = this.handlers.get(name);
       if (existing === handler) continue; // the same provider seen through another module
       if (existing)

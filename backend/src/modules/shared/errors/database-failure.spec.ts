@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
-import { TEST_POSTGRES_URL } from '../../../../test/support/temp-database';
+const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 import { databaseFailure } from './database-failure';
 
 describe(databaseFailure.name, () => {

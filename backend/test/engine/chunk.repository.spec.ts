@@ -1,9 +1,9 @@
-import { ItemStatus } from './batch-status';
-import { BatchRepository } from './batch.repository';
-import { ChunkRepository } from './chunk.repository';
-import { OperationLimitsRepository } from './operation-limits.repository';
-import { givenBatch, givenBatchFeatureOn, givenUser, paperItems } from '../../../test/support/factories';
-import { givenApp, TestApp } from '../../../test/support/test-app';
+import { ItemStatus } from '../../src/modules/batch/batch-status';
+import { BatchRepository } from '../../src/modules/batch/batch.repository';
+import { ChunkRepository } from '../../src/modules/batch/chunk.repository';
+import { OperationLimitsRepository } from '../../src/modules/batch/operation-limits.repository';
+import { givenBatch, givenBatchFeatureOn, givenUser, paperItems } from '../support/factories';
+import { givenApp, TestApp } from '../support/test-app';
 
 /** An app with batches on and no workers: the tests play the workers by hand. */
 async function givenIdleApp(): Promise<TestApp> {

@@ -1,10 +1,10 @@
-import { givenBatch, givenBatchFeatureOn, givenUser } from '../../../../test/support/factories';
-import { givenApp, TestApp } from '../../../../test/support/test-app';
-import { ItemStatus } from '../../batch/batch-status';
-import { BatchRepository } from '../../batch/batch.repository';
-import { ChunkRepository } from '../../batch/chunk.repository';
-import { OperationLimitsRepository } from '../../batch/operation-limits.repository';
-import { createEngineDatabase, OwnedEngineDatabase } from './engine-database';
+import { givenBatch, givenBatchFeatureOn, givenUser } from '../support/factories';
+import { givenApp, TestApp } from '../support/test-app';
+import { ItemStatus } from '../../src/modules/batch/batch-status';
+import { BatchRepository } from '../../src/modules/batch/batch.repository';
+import { ChunkRepository } from '../../src/modules/batch/chunk.repository';
+import { OperationLimitsRepository } from '../../src/modules/batch/operation-limits.repository';
+import { createEngineDatabase, OwnedEngineDatabase } from '../../src/modules/shared/database/engine-database';
 
 /** The engine's own connection (what a monolith uses), on whichever back end the run tests. */
 describe(`${createEngineDatabase.name} (${process.env.TEST_BACKEND ?? 'sqlite'})`, () => {
