@@ -15,6 +15,7 @@ import type {
 import { getCorrelationId, runWithCorrelation } from './host-context';
 import { HostUser, verifyHostToken } from './host-auth.guard';
 import { HostLoggerService } from './host-logger.service';
+import { HostPrismaService } from './host-prisma.service';
 import { HostProgressGateway } from './host-progress.gateway';
 import { HostRateLimitConfig, HostRateLimitingService } from './host-rate-limiting.service';
 
@@ -32,21 +33,26 @@ export const contextAdapter: RequestContextPort = {
   run: (store, fn) => runWithCorrelation({ correlationId: store.correlationId, userId: store.userId }, fn),
 };
 
-const toModuleUser = (user: HostUser): ModuleUser => ({
-  userId: user.userId,
-  roles: user.role === 'admin' ? ['admin'] : [],
-});
-
-export function authAdapter(jwt: JwtService): AuthPort {
+/**
+ * The module authenticates by itself: the host's guard never runs on module routes. The
+ * token is verified with the host's JwtService, and the role read from the host's `User`
+ * table (tokens carry none); `adminRoles: ['ADMIN']` in the module options maps it.
+ */
+export function authAdapter(jwt: JwtService, prisma: HostPrismaService): AuthPort {
+  const toModuleUser = async (user: HostUser | null): Promise<ModuleUser | null> => {
+    if (!user) return null;
+    const row = await prisma.user.findUnique({ where: { id: user.userId }, select: { role: true } });
+    return { userId: user.userId, roles: [row?.role ?? 'PARTICIPANT'], exp: user.exp };
+  };
   return {
-    userOf: (request) => {
-      const user = (request as { user?: HostUser }).user;
-      return user ? toModuleUser(user) : null;
+    authenticate: (request) => {
+      const header = (request as { headers?: Record<string, unknown> }).headers?.authorization;
+      return toModuleUser(
+        verifyHostToken(jwt, typeof header === 'string' ? header.replace(/^Bearer /, '') : undefined),
+      );
     },
-    authenticateSocket: async ({ auth }) => {
-      const user = verifyHostToken(jwt, typeof auth.token === 'string' ? auth.token : undefined);
-      return user ? toModuleUser(user) : null;
-    },
+    authenticateSocket: ({ auth }) =>
+      toModuleUser(verifyHostToken(jwt, typeof auth.token === 'string' ? auth.token : undefined)),
   };
 }
 

@@ -11,9 +11,11 @@ import {
   Global,
   HttpException,
   Module,
+  Req,
+  UseGuards,
   ValidationPipe,
 } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, NestFactory } from '@nestjs/core';
+import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { JwtModule, JwtService } from '@nestjs/jwt';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Request, Response } from 'express';
@@ -26,7 +28,7 @@ import {
   progressAdapter,
   rateLimiterAdapter,
 } from './batch-ports.adapters';
-import { HostJwtAuthGuard, HostPublic } from './host-auth.guard';
+import { HostJwtAuthGuard, HostPublic, type HostUser } from './host-auth.guard';
 import { correlationIdMiddleware, getCorrelationId } from './host-context';
 import { HostLoggerService } from './host-logger.service';
 import { HostPrismaService } from './host-prisma.service';
@@ -64,6 +66,16 @@ class HostExceptionFilter implements ExceptionFilter {
   }
 }
 
+/** A host route, guarded the host's way (per controller). */
+@Controller('profile')
+@UseGuards(HostJwtAuthGuard)
+class HostProfileController {
+  @Get()
+  me(@Req() req: Request & { user?: HostUser }) {
+    return req.user;
+  }
+}
+
 @Controller('health')
 class HostHealthController {
   @Get()
@@ -98,7 +110,8 @@ export function hostAppModule(config: HostAppConfig) {
           prisma,
           logger: loggerAdapter(logger),
           context: contextAdapter,
-          auth: authAdapter(jwt),
+          auth: authAdapter(jwt, prisma),
+          adminRoles: ['ADMIN'],
           cacheMs: 0,
         }),
       }),
@@ -121,7 +134,8 @@ export function hostAppModule(config: HostAppConfig) {
           database: createEngineDatabase(`file:${config.databaseFile}`),
           logger: loggerAdapter(logger),
           context: contextAdapter,
-          auth: authAdapter(jwt),
+          auth: authAdapter(jwt, prisma),
+          adminRoles: ['ADMIN'],
           rateLimiter: rateLimiterAdapter(limiter, {
             BATCH_OPERATIONS: { maxRequests: config.batchesPerHour, windowMs: 3_600_000 },
             BATCH_ITEM_PROCESSING: { maxRequests: 1_000_000, windowMs: 3_600_000 },
@@ -139,11 +153,9 @@ export function hostAppModule(config: HostAppConfig) {
         }),
       }),
     ],
-    controllers: [HostHealthController],
-    providers: [
-      { provide: APP_GUARD, useClass: HostJwtAuthGuard },
-      { provide: APP_FILTER, useClass: HostExceptionFilter },
-    ],
+    controllers: [HostHealthController, HostProfileController],
+    // No global guard: as in the real host, each of its controllers puts its own.
+    providers: [{ provide: APP_FILTER, useClass: HostExceptionFilter }],
   })
   class HostAppModule {}
   return HostAppModule;
@@ -190,5 +202,7 @@ export function prepareHostDatabase(file: string): void {
   db.exec(sql);
   // The seed migration the guide says to copy: BATCH_OPERATIONS present and off.
   db.exec(fs.readFileSync(path.join(root, SEED_MIGRATION), 'utf8'));
+  // The host's users carry their role; everyone else is a PARTICIPANT.
+  db.prepare(`INSERT INTO "User" ("id", "email", "role") VALUES ('root', 'root@host.test', 'ADMIN')`).run();
   db.close();
 }

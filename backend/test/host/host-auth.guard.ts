@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   CanActivate,
   ExecutionContext,
@@ -11,16 +12,25 @@ import type { Request } from 'express';
 
 export const HOST_JWT_SECRET = 'host-monolith-secret-for-tests-only';
 
-/** What the host's Passport JWT strategy puts on `req.user`. */
+/** The host's roles, kept on its `User` row (tokens carry none). */
+export type HostRole = 'ADMIN' | 'RESEARCHER' | 'PARTICIPANT';
+
+/** What the host's Passport JWT strategy puts on `req.user`: the token's claims. */
 export interface HostUser {
   userId: string;
   email: string;
-  role: 'user' | 'admin';
+  jti: string;
+  /** Epoch seconds. */
+  exp?: number;
 }
 
 export const HostPublic = () => SetMetadata('host:public', true);
 
-/** The host's global JWT guard, Passport style: verifies the bearer token and sets `req.user`. */
+/**
+ * The host's JWT guard, Passport style: verifies the bearer token and sets `req.user`.
+ * As in the real host, it is put on each of the host's controllers (`@UseGuards`), never
+ * globally, so it never runs on the modules' routes.
+ */
 @Injectable()
 export class HostJwtAuthGuard implements CanActivate {
   constructor(
@@ -43,18 +53,19 @@ export class HostJwtAuthGuard implements CanActivate {
 export function verifyHostToken(jwt: JwtService, token: string | undefined): HostUser | null {
   if (!token) return null;
   try {
-    const claims = jwt.verify<{ sub: string; email: string; role: 'user' | 'admin' }>(token, {
+    const claims = jwt.verify<{ sub: string; email: string; jti: string; exp?: number }>(token, {
       secret: HOST_JWT_SECRET,
     });
-    return { userId: claims.sub, email: claims.email, role: claims.role };
+    return { userId: claims.sub, email: claims.email, jti: claims.jti, exp: claims.exp };
   } catch {
     return null;
   }
 }
 
-export function hostToken(userId: string, role: 'user' | 'admin' = 'user'): string {
+/** A token as the host mints them: `{ sub, email, jti }`, no role. */
+export function hostToken(userId: string, expiresInSeconds = 3600): string {
   return new JwtService().sign(
-    { sub: userId, email: `${userId}@host.test`, role },
-    { secret: HOST_JWT_SECRET, expiresIn: 3600 },
+    { sub: userId, email: `${userId}@host.test`, jti: randomUUID() },
+    { secret: HOST_JWT_SECRET, expiresIn: expiresInSeconds },
   );
 }

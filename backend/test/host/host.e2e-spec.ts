@@ -11,9 +11,8 @@ import { createHostApp, prepareHostDatabase } from './host-app';
 import { until } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const bearer = (userId: string, role: 'user' | 'admin' = 'user') => ({
-  Authorization: `Bearer ${hostToken(userId, role)}`,
-});
+/** A host token (`{ sub, email, jti }`, no role): `root` is ADMIN in the host's User table, the rest PARTICIPANT. */
+const bearer = (userId: string) => ({ Authorization: `Bearer ${hostToken(userId)}` });
 
 function logLines(file: string): Record<string, any>[] {
   if (!fs.existsSync(file)) return [];
@@ -56,13 +55,13 @@ describe('The modules inside a host monolith (its own logger, context, auth, lim
     await request(base).get('/batches').expect(401);
     await request(base)
       .put('/feature-flags/BATCH_OPERATIONS')
-      .set(bearer('root', 'admin'))
+      .set(bearer('root'))
       .send({ enabled: true, rollout: 100 })
       .expect(200);
     await request(base).get('/batches').set(bearer('alice')).expect(200);
     const audit = await request(base)
       .get('/feature-flags/BATCH_OPERATIONS/audit')
-      .set(bearer('root', 'admin'))
+      .set(bearer('root'))
       .expect(200);
     expect(audit.body.data[0]).toMatchObject({ actor: 'root', action: 'update' });
   });
@@ -129,6 +128,32 @@ describe('The modules inside a host monolith (its own logger, context, auth, lim
     expect(ofBatch.filter((l) => l.message === 'batch.chunk').length).toBeGreaterThanOrEqual(12);
     expect(ofBatch.filter((l) => l.message === 'batch.chunk').every((l) => l.userId === 'bob')).toBe(true);
     expect(ofBatch.filter((l) => l.event === 'batch.finished')).toHaveLength(1);
+  });
+
+  it('authenticates module routes and sockets by itself, with the role from the host’s user table, and honours a socket token’s expiry', async () => {
+    // The host's guard is per controller: it guards the host's routes only.
+    await request(base).get('/profile').expect(401);
+    expect((await request(base).get('/profile').set(bearer('alice')).expect(200)).body).toMatchObject({
+      userId: 'alice',
+    });
+    // Module routes authenticate through the auth port; ADMIN (from the User table) is the modules' admin.
+    await request(base).get('/batches').expect(401);
+    await request(base).get('/feature-flags').set(bearer('alice')).expect(403);
+    await request(base).get('/feature-flags').set(bearer('root')).expect(200);
+    // A socket is disconnected when its token expires.
+    const socket = io(`${origin}/batches`, {
+      auth: { token: hostToken('short-lived', 2) },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    sockets.push(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    const connectedAt = Date.now();
+    await until('the expired socket disconnected', () => socket.disconnected, 6_000);
+    expect(Date.now() - connectedAt).toBeLessThan(4_000);
   });
 
   it('keeps the contract’s error shape on module routes under a host filter that rewrites every other error', async () => {
@@ -232,7 +257,7 @@ describe('A host process killed with SIGKILL mid-batch', () => {
       let host = await start();
       await request(host.base)
         .put('/feature-flags/BATCH_OPERATIONS')
-        .set(bearer('root', 'admin'))
+        .set(bearer('root'))
         .send({ enabled: true, rollout: 100 })
         .expect(200);
       await request(host.base)

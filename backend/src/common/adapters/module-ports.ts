@@ -7,7 +7,6 @@ import type {
   RateLimiterPort,
   RequestContextPort,
 } from '../../modules/shared/ports';
-import type { AuthUser } from '../auth/auth-user';
 import { TokenService } from '../auth/token.service';
 import { Clock } from '../../modules/shared/clock';
 import type { AppConfig, RatePolicyName } from '../config/app-config';
@@ -27,10 +26,14 @@ import { RateLimitingService } from '../rate-limit/rate-limiting.service';
  * (docs/integrating.md).
  */
 
-/** The global AuthGuard has verified the bearer token and put the user on `request.user`. */
+/** The bearer token of the request (or socket), verified by the service's TokenService. */
 export function tokenAuth(tokens: TokenService): AuthPort {
   return {
-    userOf: (request) => (request as { user?: AuthUser }).user ?? null,
+    authenticate: (request) => {
+      const header = (request as { headers?: Record<string, unknown> }).headers?.authorization;
+      const match = typeof header === 'string' ? /^Bearer (.+)$/.exec(header) : null;
+      return tokens.verify(match?.[1]);
+    },
     authenticateSocket: async ({ auth }) =>
       tokens.verify(typeof auth.token === 'string' ? auth.token : undefined),
   };

@@ -28,7 +28,8 @@ export function userOfRequest(request: unknown): ModuleUser | undefined {
 }
 
 /**
- * Asks the host (AuthPort) who is calling, after its own authentication ran: 401
+ * Asks the host (AuthPort) who is calling, on every module route, whatever the host's
+ * own guards did (they may never run on module routes): 401
  * without a user, 403 on @AdminOnly routes for non-admins. The user is then available
  * to handlers through @CurrentUser() and to later guards through `userOfRequest`.
  */
@@ -39,10 +40,10 @@ export class ModuleAuthGuard implements CanActivate {
     private readonly reflector: Reflector,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<Record<symbol, ModuleUser>>();
-    const user = this.auth.userOf(request);
+    const user = await this.auth.authenticate(request);
     if (!user) throw new AppException(ErrorCode.Unauthenticated, 'Missing or invalid credentials');
     const adminOnly = this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, [
       context.getHandler(),

@@ -4,6 +4,7 @@ import { Clock, SystemClock } from './clock';
 import { ModuleContext } from './module-context';
 import { ModuleLogger } from './module-logger';
 import {
+  ADMIN_ROLE,
   AUTH_PORT,
   type AuthPort,
   LOGGER_PORT,
@@ -15,6 +16,7 @@ import {
   REDIS_CONNECTION,
   REQUEST_CONTEXT_PORT,
   type RequestContextPort,
+  withAdminRoles,
 } from './ports';
 
 /** What both modules need from their host. */
@@ -24,6 +26,8 @@ export interface HostPorts {
   logger: LoggerPort;
   context: RequestContextPort;
   auth: AuthPort;
+  /** The host's role names that make a user the modules' admin (default `['admin']`). */
+  adminRoles?: string[];
   /** ioredis connection shared by the instances (flag pushes, event fan-out); null or absent without Redis. */
   redis?: Redis | null;
   /** Prefix of Redis channel names (default `nbo:`). */
@@ -64,7 +68,7 @@ export function hostPortProviders(token: symbol): Provider[] {
     from(PRISMA_CLIENT, (o) => o.prisma),
     from(LOGGER_PORT, (o) => o.logger),
     from(REQUEST_CONTEXT_PORT, (o) => contextOf(o)),
-    from(AUTH_PORT, (o) => o.auth),
+    from(AUTH_PORT, (o) => withAdminRoles(o.auth, o.adminRoles ?? [ADMIN_ROLE])),
     from(REDIS_CONNECTION, (o) => o.redis ?? null),
     from(Clock, (o) => o.clock ?? new SystemClock()),
     from(METRICS_PORT, (o) => o.metrics ?? NO_METRICS),

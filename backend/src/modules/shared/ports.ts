@@ -42,16 +42,35 @@ export function isAdmin(user: ModuleUser): boolean {
   return user.roles.includes(ADMIN_ROLE);
 }
 
+/**
+ * The port with the host's role names mapped: a user with any of `adminRoles` (e.g. the
+ * host's `ADMIN`) is the modules' admin.
+ */
+export function withAdminRoles(auth: AuthPort, adminRoles: readonly string[]): AuthPort {
+  const map = (user: ModuleUser | null): ModuleUser | null =>
+    user && !isAdmin(user) && user.roles.some((role) => adminRoles.includes(role))
+      ? { ...user, roles: [...user.roles, ADMIN_ROLE] }
+      : user;
+  return {
+    authenticate: async (request) => map(await auth.authenticate(request)),
+    authenticateSocket: async (handshake) => map(await auth.authenticateSocket(handshake)),
+  };
+}
+
 export interface SocketHandshake {
   auth: Record<string, unknown>;
   headers: Record<string, string | string[] | undefined>;
   address: string;
 }
 
-/** The host's authentication: the user its guard put on a request, and socket handshakes. */
+/**
+ * The host's authentication, asked by the modules themselves on every module route and
+ * socket handshake (a host's guards may be per controller and never run on module
+ * routes). Both may be asynchronous, e.g. to read the user's role from the host's table.
+ */
 export interface AuthPort {
-  /** The authenticated user of an HTTP request (after the host's guards ran), or null. */
-  userOf(request: unknown): ModuleUser | null;
+  /** The user of an HTTP request (verify its credentials, e.g. the bearer token), or null. */
+  authenticate(request: unknown): ModuleUser | null | Promise<ModuleUser | null>;
   /** The user of a Socket.io handshake (e.g. a bearer token in `auth.token`), or null. */
   authenticateSocket(handshake: SocketHandshake): Promise<ModuleUser | null>;
 }
