@@ -5,7 +5,6 @@
 import { JwtService } from '@nestjs/jwt';
 import type {
   AuthPort,
-  BatchProgressPort,
   LoggerPort,
   ModuleUser,
   PolicyState,
@@ -16,7 +15,6 @@ import { getCorrelationId, runWithCorrelation } from './host-context';
 import { HostUser, verifyHostToken } from './host-auth.guard';
 import { HostLoggerService } from './host-logger.service';
 import { HostPrismaService } from './host-prisma.service';
-import { HostProgressGateway } from './host-progress.gateway';
 import { HostRateLimitConfig, HostRateLimitingService } from './host-rate-limiting.service';
 
 export function loggerAdapter(logger: HostLoggerService): LoggerPort {
@@ -81,19 +79,5 @@ export function rateLimiterAdapter(
       const violated = states.filter((_, i) => !hits[i].allowed);
       return { allowed: violated.length === 0, states, violated };
     },
-  };
-}
-
-/** Batch events through the host's existing gateway, in its `emitProgress` shape. */
-export function progressAdapter(gateway: HostProgressGateway): BatchProgressPort {
-  return {
-    deliver: (userId, event) =>
-      gateway.emitProgress({
-        userId,
-        stage: event.stage === 'finished' ? 'complete' : 'batch',
-        percentage: event.percentage,
-        message: event.message,
-        details: { batchId: event.batchId, status: event.status, seq: event.seq },
-      }),
   };
 }

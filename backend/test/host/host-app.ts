@@ -21,13 +21,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Request, Response } from 'express';
 import { BatchModule, createEngineDatabase } from '../../src/modules/batch';
 import { FeatureFlagsModule } from '../../src/modules/feature-flags';
-import {
-  authAdapter,
-  contextAdapter,
-  loggerAdapter,
-  progressAdapter,
-  rateLimiterAdapter,
-} from './batch-ports.adapters';
+import { authAdapter, contextAdapter, loggerAdapter, rateLimiterAdapter } from './batch-ports.adapters';
 import { HostJwtAuthGuard, HostPublic, type HostUser } from './host-auth.guard';
 import { correlationIdMiddleware, getCorrelationId } from './host-context';
 import { HostLoggerService } from './host-logger.service';
@@ -116,19 +110,12 @@ export function hostAppModule(config: HostAppConfig) {
         }),
       }),
       BatchModule.forRootAsync({
-        inject: [
-          HostPrismaService,
-          HostLoggerService,
-          JwtService,
-          HostRateLimitingService,
-          HostProgressGateway,
-        ],
+        inject: [HostPrismaService, HostLoggerService, JwtService, HostRateLimitingService],
         useFactory: (
           prisma: HostPrismaService,
           logger: HostLoggerService,
           jwt: JwtService,
           limiter: HostRateLimitingService,
-          gateway: HostProgressGateway,
         ) => ({
           prisma,
           database: createEngineDatabase(`file:${config.databaseFile}`),
@@ -141,7 +128,6 @@ export function hostAppModule(config: HostAppConfig) {
             BATCH_ITEM_PROCESSING: { maxRequests: 1_000_000, windowMs: 3_600_000 },
             SOCKET_EVENTS: { maxRequests: 1000, windowMs: 60_000 },
           }),
-          progress: progressAdapter(gateway),
           // The test host opts in to diagnostics.echo (a host gets it only when it asks).
           diagnostics: true,
           settings: {
