@@ -158,7 +158,7 @@ export async function createHostApp(config: HostAppConfig): Promise<NestExpressA
   app.setGlobalPrefix('api');
   app.use(correlationIdMiddleware);
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-  app.enableShutdownHooks();
+  // As the real host: no enableShutdownHooks().
   return app;
 }
 

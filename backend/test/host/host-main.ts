@@ -9,6 +9,8 @@ async function main(): Promise<void> {
     leaseMs: Number(process.env.HOST_LEASE_MS ?? 30_000),
   });
   await app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
+  // As the real host's main.ts: SIGTERM ends the process at once, no shutdown hooks run.
+  process.on('SIGTERM', () => process.exit(0));
 }
 
 void main();
