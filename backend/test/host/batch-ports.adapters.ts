@@ -3,19 +3,11 @@
  * each a few lines over a service the host already has.
  */
 import { JwtService } from '@nestjs/jwt';
-import type {
-  AuthPort,
-  LoggerPort,
-  ModuleUser,
-  PolicyState,
-  RateLimiterPort,
-  RequestContextPort,
-} from '../../src/modules/batch';
+import type { AuthPort, LoggerPort, ModuleUser, RequestContextPort } from '../../src/modules/batch';
 import { getCorrelationId, runWithCorrelation } from './host-context';
 import { HostUser, verifyHostToken } from './host-auth.guard';
 import { HostLoggerService } from './host-logger.service';
 import { HostPrismaService } from './host-prisma.service';
-import { HostRateLimitConfig, HostRateLimitingService } from './host-rate-limiting.service';
 
 export function loggerAdapter(logger: HostLoggerService): LoggerPort {
   return {
@@ -51,33 +43,5 @@ export function authAdapter(jwt: JwtService, prisma: HostPrismaService): AuthPor
     },
     authenticateSocket: ({ auth }) =>
       toModuleUser(verifyHostToken(jwt, typeof auth.token === 'string' ? auth.token : undefined)),
-  };
-}
-
-export function rateLimiterAdapter(
-  limiter: HostRateLimitingService,
-  policies: Record<string, HostRateLimitConfig>,
-): RateLimiterPort {
-  return {
-    consume: async (key, charges) => {
-      const known = charges.filter((c) => policies[c.policy]);
-      const hits = await limiter.checkAll(
-        key,
-        known.map((c) => ({ endpoint: c.policy, cost: c.cost, config: policies[c.policy] })),
-      );
-      const states: PolicyState[] = hits.map((hit, i) => {
-        const { maxRequests, windowMs } = policies[known[i].policy];
-        const charged = hits.every((h) => h.allowed) ? hit.count : hit.count - known[i].cost;
-        return {
-          policy: known[i].policy,
-          limit: maxRequests,
-          remaining: Math.max(0, maxRequests - charged),
-          resetSeconds: Math.max(1, Math.ceil((hit.resetAt - Date.now()) / 1000)),
-          windowSeconds: Math.round(windowMs / 1000),
-        };
-      });
-      const violated = states.filter((_, i) => !hits[i].allowed);
-      return { allowed: violated.length === 0, states, violated };
-    },
   };
 }

@@ -13,6 +13,7 @@ const MODULE_MODELS = [
   'OperationSlot',
   'OperationWindow',
   'OperationHold',
+  'RateLimit',
 ];
 
 function tsFiles(dir: string): string[] {

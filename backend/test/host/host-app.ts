@@ -21,7 +21,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Request, Response } from 'express';
 import { BatchModule, createEngineDatabase } from '../../src/modules/batch';
 import { FeatureFlagsModule } from '../../src/modules/feature-flags';
-import { authAdapter, contextAdapter, loggerAdapter, rateLimiterAdapter } from './batch-ports.adapters';
+import { authAdapter, contextAdapter, loggerAdapter } from './batch-ports.adapters';
 import { HostJwtAuthGuard, HostPublic, type HostUser } from './host-auth.guard';
 import { correlationIdMiddleware, getCorrelationId } from './host-context';
 import { HostLoggerService } from './host-logger.service';
@@ -110,24 +110,20 @@ export function hostAppModule(config: HostAppConfig) {
         }),
       }),
       BatchModule.forRootAsync({
-        inject: [HostPrismaService, HostLoggerService, JwtService, HostRateLimitingService],
-        useFactory: (
-          prisma: HostPrismaService,
-          logger: HostLoggerService,
-          jwt: JwtService,
-          limiter: HostRateLimitingService,
-        ) => ({
+        inject: [HostPrismaService, HostLoggerService, JwtService],
+        useFactory: (prisma: HostPrismaService, logger: HostLoggerService, jwt: JwtService) => ({
           prisma,
           database: createEngineDatabase(`file:${config.databaseFile}`),
           logger: loggerAdapter(logger),
           context: contextAdapter,
           auth: authAdapter(jwt, prisma),
           adminRoles: ['ADMIN'],
-          rateLimiter: rateLimiterAdapter(limiter, {
-            BATCH_OPERATIONS: { maxRequests: config.batchesPerHour, windowMs: 3_600_000 },
-            BATCH_ITEM_PROCESSING: { maxRequests: 1_000_000, windowMs: 3_600_000 },
-            SOCKET_EVENTS: { maxRequests: 1000, windowMs: 60_000 },
-          }),
+          // No rateLimiter: the host's limiter has no all-or-nothing call, so the module charges
+          // its policies itself, in its own RateLimit table.
+          rateLimits: {
+            BATCH_OPERATIONS: { limit: config.batchesPerHour, windowMs: 3_600_000 },
+            SOCKET_EVENTS: { limit: 1000, windowMs: 60_000 },
+          },
           // The test host opts in to diagnostics.echo (a host gets it only when it asks).
           diagnostics: true,
           settings: {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { HttpException, HttpStatus, Injectable } from '@nestjs/common';
 import { HostPrismaService } from './host-prisma.service';
 
 export interface HostRateLimitConfig {
@@ -6,50 +6,29 @@ export interface HostRateLimitConfig {
   maxRequests: number;
 }
 
-export interface HostHit {
-  allowed: boolean;
-  count: number;
-  resetAt: number;
-}
-
-/** The host's database-backed limiter: fixed windows per (identifier, endpoint). */
+/**
+ * The host's limiter in the real host's shape: one call per (identifier, endpoint) that
+ * throws when over the limit and returns nothing, no all-or-nothing call across policies,
+ * and a read-then-write that is not exact under concurrency. The modules do not use it:
+ * they charge their own policies (a host limiter is a choice, not a requirement).
+ */
 @Injectable()
 export class HostRateLimitingService {
   constructor(private readonly prisma: HostPrismaService) {}
 
-  /**
-   * Charges `cost` to every (endpoint, config) of `hits` in one transaction, or none
-   * of them when one would go over its limit.
-   */
-  async checkAll(
-    identifier: string,
-    hits: { endpoint: string; cost: number; config: HostRateLimitConfig }[],
-  ): Promise<HostHit[]> {
-    const now = Date.now();
-    return this.prisma.$transaction(async (tx) => {
-      const results: HostHit[] = [];
-      for (const { endpoint, cost, config } of hits) {
-        const windowStart = new Date(Math.floor(now / config.windowMs) * config.windowMs);
-        const key = { identifier, endpoint, windowStart };
-        const row = await tx.hostRateLimit.findUnique({ where: { identifier_endpoint_windowStart: key } });
-        const count = (row?.count ?? 0) + cost;
-        results.push({
-          allowed: count <= config.maxRequests,
-          count,
-          resetAt: windowStart.getTime() + config.windowMs,
-        });
-      }
-      if (results.every((r) => r.allowed)) {
-        for (const [i, { endpoint, config }] of hits.entries()) {
-          const windowStart = new Date(Math.floor(now / config.windowMs) * config.windowMs);
-          await tx.hostRateLimit.upsert({
-            where: { identifier_endpoint_windowStart: { identifier, endpoint, windowStart } },
-            create: { identifier, endpoint, windowStart, count: results[i].count },
-            update: { count: results[i].count },
-          });
-        }
-      }
-      return results;
+  async checkRateLimit(identifier: string, endpoint: string, config: HostRateLimitConfig): Promise<void> {
+    const windowStart = new Date(Math.floor(Date.now() / config.windowMs) * config.windowMs);
+    const key = { identifier, endpoint, windowStart };
+    const row = await this.prisma.hostRateLimit.findUnique({
+      where: { identifier_endpoint_windowStart: key },
+    });
+    const count = (row?.count ?? 0) + 1;
+    if (count > config.maxRequests)
+      throw new HttpException('Too many requests', HttpStatus.TOO_MANY_REQUESTS);
+    await this.prisma.hostRateLimit.upsert({
+      where: { identifier_endpoint_windowStart: key },
+      create: { ...key, count },
+      update: { count },
     });
   }
 }

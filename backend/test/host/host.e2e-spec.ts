@@ -187,7 +187,7 @@ describe('The modules inside a host monolith (its own logger, context, auth, lim
     );
   });
 
-  it('enforces BATCH_OPERATIONS with the host’s limiter, and answers in the contract’s 429 shape', async () => {
+  it('enforces BATCH_OPERATIONS with the module’s own limiter (exactly L of N at once), in the contract’s 429 shape', async () => {
     const body = { operation: 'diagnostics.echo', items: [{ n: 1 }] };
     for (let i = 0; i < 3; i++)
       await request(base).post('/batches').set(bearer('carol')).send(body).expect(202);
@@ -199,6 +199,13 @@ describe('The modules inside a host monolith (its own logger, context, auth, lim
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect(refused.headers['x-ratelimit-limit']).toBe('3');
     expect(refused.headers['ratelimit-policy']).toBeDefined();
+    // Exactly L of N under concurrency, charged by the module's own limiter (the host's has no all-or-nothing call).
+    const burst = await Promise.all(
+      Array.from({ length: 50 }, () => request(base).post('/batches').set(bearer('grace')).send(body)),
+    );
+    expect(burst.filter((r) => r.status === 202)).toHaveLength(3);
+    expect(burst.filter((r) => r.status === 429)).toHaveLength(47);
+    expect(burst.every((r) => r.status === 202 || r.body.code === 'RATE_LIMITED')).toBe(true);
     // Bad input is not charged.
     await request(base)
       .post('/batches')

@@ -17,6 +17,7 @@ import { isPostgresUrl } from '../../modules/shared/database/database-url';
 import { AppLogger } from '../logger/app-logger';
 import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
+import { prismaEngineDatabase } from './prisma-engine-database';
 import { REDIS } from '../redis/redis.module';
 import { RateLimitingService } from '../rate-limit/rate-limiting.service';
 
@@ -51,16 +52,6 @@ export function policyLimiter(limiter: RateLimitingService): RateLimiterPort {
         key,
         charges.map((c) => ({ policy: c.policy as RatePolicyName, cost: c.cost })),
       ),
-  };
-}
-
-/** The engine's statements on Prisma's own SQLite connection (prepared statements), or pg through Prisma. */
-export function prismaEngineDatabase(prisma: PrismaService): EngineDatabase {
-  return {
-    dialect: prisma.dialect,
-    transaction: (fn) => prisma.fastTransaction(fn),
-    query: (sql, ...args) => prisma.fastQuery(sql, ...args),
-    execute: (sql, ...args) => prisma.fastExecute(sql, ...args),
   };
 }
 

@@ -8,7 +8,6 @@ import { FallbackThrottlerStorage } from './fallback-throttler-storage';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { THROTTLER_OPT_IN } from './rate-limit.decorator';
-import { RateLimitRepository } from './rate-limit.repository';
 import { RateLimitingService } from './rate-limiting.service';
 import { UserThrottlerGuard } from './user-throttler.guard';
 
@@ -53,7 +52,7 @@ const optedIn = (name: string) => (ctx: ExecutionContext) => {
       },
     }),
   ],
-  providers: [RateLimitRepository, RateLimitingService, UserThrottlerGuard],
+  providers: [RateLimitingService, UserThrottlerGuard],
   exports: [RateLimitingService, UserThrottlerGuard],
 })
 export class RateLimitModule {}

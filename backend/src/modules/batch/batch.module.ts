@@ -4,6 +4,8 @@ import { ModuleAuthGuard } from '../shared/module-auth';
 import { AsyncModuleOptions, hostPortProviders, optionsProvider } from '../shared/module-options';
 import { ENGINE_DATABASE, RATE_LIMITER_PORT } from '../shared/ports';
 import { BatchEnvelopeValidator } from './batch-envelope.validator';
+import { Clock } from '../shared/clock';
+import { DEFAULT_RATE_POLICIES, PolicyRateLimiter } from '../shared/rate-limit/policy-rate-limiter';
 import { BatchEventPoller } from './batch-event-poller';
 import { BatchEventRelay } from './batch-event-relay';
 import { BatchProgressBroadcaster } from './batch-progress.broadcaster';
@@ -49,8 +51,15 @@ export class BatchModule {
         },
         {
           provide: RATE_LIMITER_PORT,
-          inject: [BATCH_OPTIONS],
-          useFactory: (o: BatchModuleOptions) => o.rateLimiter,
+          inject: [BATCH_OPTIONS, Clock],
+          useFactory: (o: BatchModuleOptions, clock: Clock) =>
+            o.rateLimiter ??
+            new PolicyRateLimiter({
+              database: o.database,
+              clock,
+              policies: { ...DEFAULT_RATE_POLICIES, ...o.rateLimits },
+              redis: o.redis,
+            }),
         },
         {
           provide: BATCH_SETTINGS,

@@ -1,5 +1,6 @@
 import type { HostPorts } from '../shared/module-options';
 import type { EngineDatabase, RateLimiterPort } from '../shared/ports';
+import type { RatePolicy } from '../shared/rate-limit/policy-rate-limiter';
 import type { BatchCompleteEvent, BatchProgressEvent } from './batch-socket.events';
 import type { ItemProgressEvent } from './batch-socket.events';
 
@@ -61,7 +62,13 @@ export interface BatchProgressPort {
 export interface BatchModuleOptions extends HostPorts {
   /** The engine's SQL access: the host's own connection (`createEngineDatabase(DATABASE_URL)`). */
   database: EngineDatabase;
-  rateLimiter: RateLimiterPort;
+  /**
+   * Optional: the host's all-or-nothing limiter. Without it the module charges its
+   * policies itself (PolicyRateLimiter: its `RateLimit` table, or Redis when given).
+   */
+  rateLimiter?: RateLimiterPort;
+  /** The module's own limiter's policies, over DEFAULT_RATE_POLICIES (BATCH_OPERATIONS 10/h, ...). */
+  rateLimits?: Record<string, RatePolicy>;
   progress?: BatchProgressPort;
   settings?: Partial<BatchSettings>;
   /** Registers `diagnostics.echo` (tests, benchmarks, smoke checks); off unless a host opts in. */

@@ -8,3 +8,4 @@ export type { SqlExecutor } from './database/sql-executor';
 export type { SqlDialect } from './database/sql-dialect';
 export type { PolicyState } from './rate-limit-headers';
 export type { AsyncModuleOptions, HostPorts } from './module-options';
+export { DEFAULT_RATE_POLICIES, PolicyRateLimiter, type RatePolicy } from './rate-limit/policy-rate-limiter';

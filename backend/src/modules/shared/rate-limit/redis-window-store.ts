@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { WindowHit } from './rate-limit.repository';
+import type { WindowHit } from './window-hit';
 
 /**
  * All-or-nothing charge of several fixed windows in one Lua script, so every instance
