@@ -4,7 +4,7 @@ import { ClockModule } from './common/clock/clock.module';
 import { CommonModule } from './common/common.module';
 import { AppConfig } from './common/config/app-config';
 import { ConfigModule } from './common/config/config.module';
-import { BatchModule } from './modules/batch';
+import { BatchModule, BatchOpsCoreModule } from './modules/batch';
 import { FeatureFlagsModule } from './modules/feature-flags';
 import { PapersModule } from './modules/papers/papers.module';
 import { Clock, SystemClock } from './modules/shared/clock';
@@ -24,18 +24,16 @@ export class AppModule {
         ClockModule.with(overrides.clock ?? new SystemClock()),
         { ...ConfigModule.forConfig(config), global: true },
         CommonModule,
-        FeatureFlagsModule.forRootAsync({
+        // The host's ports, once for both modules.
+        BatchOpsCoreModule.forRootAsync({
           inject: [StandaloneModulePorts],
-          useFactory: (ports: StandaloneModulePorts) => ({
-            ...ports.host(),
-            cacheMs: config.FEATURE_FLAG_CACHE_MS,
-          }),
+          useFactory: (ports: StandaloneModulePorts) => ports.host(),
         }),
+        FeatureFlagsModule.forRoot({ cacheMs: config.FEATURE_FLAG_CACHE_MS }),
         PapersModule,
         BatchModule.forRootAsync({
           inject: [StandaloneModulePorts],
           useFactory: (ports: StandaloneModulePorts) => ({
-            ...ports.host(),
             database: ports.database(),
             rateLimiter: ports.rateLimiter(),
             diagnostics: true,

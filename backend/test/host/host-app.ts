@@ -19,7 +19,7 @@ import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { JwtModule, JwtService } from '@nestjs/jwt';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Request, Response } from 'express';
-import { BatchModule, createEngineDatabase } from '../../src/modules/batch';
+import { BatchModule, BatchOpsCoreModule, createEngineDatabase } from '../../src/modules/batch';
 import { FeatureFlagsModule } from '../../src/modules/feature-flags';
 import { authAdapter, contextAdapter, loggerAdapter } from './batch-ports.adapters';
 import { HostJwtAuthGuard, HostPublic, type HostUser } from './host-auth.guard';
@@ -98,7 +98,8 @@ export function hostAppModule(config: HostAppConfig) {
   @Module({
     imports: [
       HostCommonModule,
-      FeatureFlagsModule.forRootAsync({
+      // The host's ports, once for both modules.
+      BatchOpsCoreModule.forRootAsync({
         inject: [HostPrismaService, HostLoggerService, JwtService],
         useFactory: (prisma: HostPrismaService, logger: HostLoggerService, jwt: JwtService) => ({
           prisma,
@@ -106,33 +107,25 @@ export function hostAppModule(config: HostAppConfig) {
           context: contextAdapter,
           auth: authAdapter(jwt, prisma),
           adminRoles: ['ADMIN'],
-          cacheMs: 0,
         }),
       }),
-      BatchModule.forRootAsync({
-        inject: [HostPrismaService, HostLoggerService, JwtService],
-        useFactory: (prisma: HostPrismaService, logger: HostLoggerService, jwt: JwtService) => ({
-          prisma,
-          database: createEngineDatabase(`file:${config.databaseFile}`),
-          logger: loggerAdapter(logger),
-          context: contextAdapter,
-          auth: authAdapter(jwt, prisma),
-          adminRoles: ['ADMIN'],
-          // No rateLimiter: the host's limiter has no all-or-nothing call, so the module charges
-          // its policies itself, in its own RateLimit table.
-          rateLimits: {
-            BATCH_OPERATIONS: { limit: config.batchesPerHour, windowMs: 3_600_000 },
-            SOCKET_EVENTS: { limit: 1000, windowMs: 60_000 },
-          },
-          // The test host opts in to diagnostics.echo (a host gets it only when it asks).
-          diagnostics: true,
-          settings: {
-            pollMs: 20,
-            workers: config.workers ?? 1,
-            leaseMs: config.leaseMs ?? 30_000,
-            progressIntervalMs: 100,
-          },
-        }),
+      FeatureFlagsModule.forRoot({ cacheMs: 0 }),
+      BatchModule.forRoot({
+        database: createEngineDatabase(`file:${config.databaseFile}`),
+        // No rateLimiter: the host's limiter has no all-or-nothing call, so the module charges
+        // its policies itself, in its own RateLimit table.
+        rateLimits: {
+          BATCH_OPERATIONS: { limit: config.batchesPerHour, windowMs: 3_600_000 },
+          SOCKET_EVENTS: { limit: 1000, windowMs: 60_000 },
+        },
+        // The test host opts in to diagnostics.echo (a host gets it only when it asks).
+        diagnostics: true,
+        settings: {
+          pollMs: 20,
+          workers: config.workers ?? 1,
+          leaseMs: config.leaseMs ?? 30_000,
+          progressIntervalMs: 100,
+        },
       }),
     ],
     controllers: [HostHealthController, HostProfileController],

@@ -1,8 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { ModuleLogger } from '../shared/module-logger';
-import { REDIS_CONNECTION } from '../shared/ports';
-import { BATCH_OPTIONS, type BatchModuleOptions } from './batch.options';
+import { REDIS_CONNECTION, REDIS_KEY_PREFIX } from '../shared/ports';
 import { BatchEvent, BatchEventBus, BatchEventPayload } from './batch.events';
 import type { ItemProgressEvent } from './batch-socket.events';
 
@@ -30,11 +29,11 @@ export class BatchEventRelay implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @Inject(REDIS_CONNECTION) private readonly redis: Redis | null,
-    @Inject(BATCH_OPTIONS) options: BatchModuleOptions,
+    @Inject(REDIS_KEY_PREFIX) redisKeyPrefix: string,
     bus: BatchEventBus,
     logger: ModuleLogger,
   ) {
-    this.channel = `${options.redisKeyPrefix ?? 'nbo:'}batch-events`;
+    this.channel = `${redisKeyPrefix}batch-events`;
     this.logger = logger.forContext(BatchEventRelay.name);
     bus.on(BatchEvent.Progress, (event) => this.publish({ kind: BatchEvent.Progress, event }));
     bus.on(BatchEvent.Finished, (event) => this.publish({ kind: BatchEvent.Finished, event }));

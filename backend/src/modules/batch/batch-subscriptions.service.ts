@@ -10,7 +10,7 @@ import {
   REQUEST_CONTEXT_PORT,
   type RequestContextPort,
 } from '../shared/ports';
-import { FeatureFlagsService } from '../feature-flags/feature-flags.service';
+import { FeatureFlagsService } from '../feature-flags';
 import type { SubscribeAck } from './batch-socket.events';
 import { BatchService } from './batch.service';
 import { wireSeq } from './progress-coalescer';

@@ -19,7 +19,7 @@ import { batchViewSchema, itemViewSchema } from './batch.types';
 import type { Response } from 'express';
 import { CurrentUser, ModuleAuthGuard } from '../shared/module-auth';
 import type { ModuleUser } from '../shared/ports';
-import { RequireFeature, RequireFeatureGuard } from '../feature-flags/require-feature.guard';
+import { RequireFeature, RequireFeatureGuard } from '../feature-flags';
 import { BatchService } from './batch.service';
 import { RequestSizeGuard } from './request-size.guard';
 import { ApiBodyFrom, ApiQueryFrom, ZodBody, ZodQuery } from '../shared/zod-params';

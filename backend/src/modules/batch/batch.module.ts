@@ -1,8 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ModuleAuthGuard } from '../shared/module-auth';
-import { AsyncModuleOptions, hostPortProviders, optionsProvider } from '../shared/module-options';
-import { ENGINE_DATABASE, RATE_LIMITER_PORT } from '../shared/ports';
+import type Redis from 'ioredis';
+import { AsyncModuleOptions, optionsProvider } from '../shared/module-options';
+import { ENGINE_DATABASE, RATE_LIMITER_PORT, REDIS_CONNECTION } from '../shared/ports';
 import { BatchEnvelopeValidator } from './batch-envelope.validator';
 import { Clock } from '../shared/clock';
 import { DEFAULT_RATE_POLICIES, PolicyRateLimiter } from '../shared/rate-limit/policy-rate-limiter';
@@ -43,7 +44,6 @@ export class BatchModule {
       controllers: [BatchController],
       providers: [
         optionsProvider(BATCH_OPTIONS, options),
-        ...hostPortProviders(BATCH_OPTIONS),
         {
           provide: ENGINE_DATABASE,
           inject: [BATCH_OPTIONS],
@@ -51,14 +51,14 @@ export class BatchModule {
         },
         {
           provide: RATE_LIMITER_PORT,
-          inject: [BATCH_OPTIONS, Clock],
-          useFactory: (o: BatchModuleOptions, clock: Clock) =>
+          inject: [BATCH_OPTIONS, Clock, REDIS_CONNECTION],
+          useFactory: (o: BatchModuleOptions, clock: Clock, redis: Redis | null) =>
             o.rateLimiter ??
             new PolicyRateLimiter({
               database: o.database,
               clock,
               policies: { ...DEFAULT_RATE_POLICIES, ...o.rateLimits },
-              redis: o.redis,
+              redis,
             }),
         },
         {

@@ -1,4 +1,3 @@
-import type { HostPorts } from '../shared/module-options';
 import type { EngineDatabase, RateLimiterPort } from '../shared/ports';
 import type { RatePolicy } from '../shared/rate-limit/policy-rate-limiter';
 import type { BatchCompleteEvent, BatchProgressEvent } from './batch-socket.events';
@@ -59,7 +58,8 @@ export interface BatchProgressPort {
 }
 
 /** How a host wires BatchModule. */
-export interface BatchModuleOptions extends HostPorts {
+/** BatchModule's own settings (the host's ports go to BatchOpsCoreModule, once). */
+export interface BatchModuleOptions {
   /** The engine's SQL access: the host's own connection (`createEngineDatabase(DATABASE_URL)`). */
   database: EngineDatabase;
   /**

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ModuleAuthGuard } from '../shared/module-auth';
-import { AsyncModuleOptions, hostPortProviders, optionsProvider } from '../shared/module-options';
+import { AsyncModuleOptions, optionsProvider } from '../shared/module-options';
 import { FeatureFlagsController } from './feature-flags.controller';
 import { FEATURE_FLAGS_OPTIONS, FeatureFlagsModuleOptions } from './feature-flags.options';
 import { FeatureFlagsRepository } from './feature-flags.repository';
@@ -11,6 +11,7 @@ import { RequireFeatureGuard } from './require-feature.guard';
 /**
  * Feature flags with an audited admin API. Global, so any module can put
  * @RequireFeature() on its routes (with RequireFeatureGuard after ModuleAuthGuard).
+ * Needs BatchOpsCoreModule (the host's ports) in the app.
  */
 @Module({})
 export class FeatureFlagsModule {
@@ -26,7 +27,6 @@ export class FeatureFlagsModule {
       controllers: [FeatureFlagsController, MeFeaturesController],
       providers: [
         optionsProvider(FEATURE_FLAGS_OPTIONS, options),
-        ...hostPortProviders(FEATURE_FLAGS_OPTIONS),
         FeatureFlagsRepository,
         FeatureFlagsService,
         RequireFeatureGuard,

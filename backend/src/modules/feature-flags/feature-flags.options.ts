@@ -1,7 +1,5 @@
-import type { HostPorts } from '../shared/module-options';
-
-/** How a host wires FeatureFlagsModule: its ports, and how long evaluations may be cached. */
-export interface FeatureFlagsModuleOptions extends HostPorts {
+/** FeatureFlagsModule's own settings (the host's ports go to BatchOpsCoreModule, once). */
+export interface FeatureFlagsModuleOptions {
   /** How long a process serves flags from its cache (default 5,000 ms); changes made here are seen at once. */
   cacheMs?: number;
 }

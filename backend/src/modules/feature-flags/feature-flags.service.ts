@@ -9,6 +9,7 @@ import {
   type MetricsPort,
   type ModuleUser,
   REDIS_CONNECTION,
+  REDIS_KEY_PREFIX,
   REQUEST_CONTEXT_PORT,
   type RequestContextPort,
 } from '../shared/ports';
@@ -58,6 +59,7 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
     private readonly repository: FeatureFlagsRepository,
     private readonly clock: Clock,
     @Inject(FEATURE_FLAGS_OPTIONS) private readonly options: FeatureFlagsModuleOptions,
+    @Inject(REDIS_KEY_PREFIX) private readonly redisKeyPrefix: string,
     @Inject(REQUEST_CONTEXT_PORT) private readonly context: RequestContextPort,
     logger: ModuleLogger,
     @Inject(REDIS_CONNECTION) private readonly redis: Redis | null,
@@ -81,7 +83,7 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
   }
 
   private channel(): string {
-    return `${this.options.redisKeyPrefix ?? 'nbo:'}feature-flags:changed`;
+    return `${this.redisKeyPrefix}feature-flags:changed`;
   }
 
   /** Evaluates `name` for `userId` (contract precedence). A missing flag is off, reason ERROR, logged once. */

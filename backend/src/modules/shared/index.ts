@@ -9,3 +9,4 @@ export type { SqlDialect } from './database/sql-dialect';
 export type { PolicyState } from './rate-limit-headers';
 export type { AsyncModuleOptions, HostPorts } from './module-options';
 export { DEFAULT_RATE_POLICIES, PolicyRateLimiter, type RatePolicy } from './rate-limit/policy-rate-limiter';
+export { BatchOpsCoreModule, HOST_PORTS } from './batch-ops-core.module';

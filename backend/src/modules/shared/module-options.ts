@@ -14,6 +14,7 @@ import {
   NO_METRICS,
   PRISMA_CLIENT,
   REDIS_CONNECTION,
+  REDIS_KEY_PREFIX,
   REQUEST_CONTEXT_PORT,
   type RequestContextPort,
   withAdminRoles,
@@ -51,7 +52,7 @@ export function optionsProvider<T>(token: symbol, options: AsyncModuleOptions<T>
 }
 
 /** Binds every port of `HostPorts` from the module's options token. */
-export function hostPortProviders(token: symbol): Provider[] {
+export function hostPortProviders(token: InjectionToken): Provider[] {
   // One ModuleContext per module options, shared by the context port and the logger.
   const contexts = new WeakMap<object, ModuleContext>();
   const contextOf = (o: HostPorts) => {
@@ -70,6 +71,7 @@ export function hostPortProviders(token: symbol): Provider[] {
     from(REQUEST_CONTEXT_PORT, (o) => contextOf(o)),
     from(AUTH_PORT, (o) => withAdminRoles(o.auth, o.adminRoles ?? [ADMIN_ROLE])),
     from(REDIS_CONNECTION, (o) => o.redis ?? null),
+    from(REDIS_KEY_PREFIX, (o) => o.redisKeyPrefix ?? 'nbo:'),
     from(Clock, (o) => o.clock ?? new SystemClock()),
     from(METRICS_PORT, (o) => o.metrics ?? NO_METRICS),
     from(ModuleLogger, (o) => new ModuleLogger(o.logger, undefined, () => contextOf(o).fields())),

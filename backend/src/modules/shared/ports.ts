@@ -138,6 +138,8 @@ export const PRISMA_CLIENT = Symbol('PRISMA_CLIENT');
 /** An ioredis connection, or null: shared flag invalidation and event fan-out. */
 export const REDIS_CONNECTION = Symbol('REDIS_CONNECTION');
 export const METRICS_PORT = Symbol('METRICS_PORT');
+/** Prefix of the Redis channels and keys the modules use (default `nbo:`). */
+export const REDIS_KEY_PREFIX = Symbol('REDIS_KEY_PREFIX');
 
 /** What a module uses when the host gave no metrics port. */
 export const NO_METRICS: MetricsPort = { increment: () => undefined, observe: () => undefined };
