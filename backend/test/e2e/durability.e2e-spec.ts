@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { JwtService } from '@nestjs/jwt';
 import { DEV_JWT_SECRET } from '../../src/common/config/app-config';
 import { echoItems } from '../support/factories';
-import { spawnServer, ServerProcess } from '../support/server-process';
+import { enableBatchesOn, spawnServer, ServerProcess } from '../support/server-process';
 import { givenTempDatabase, TempDatabase } from '../support/temp-database';
 
 const jwt = new JwtService();
@@ -14,14 +14,6 @@ const tokenFor = (userId: string, roles: string[] = []) =>
 const auth = (userId: string, roles: string[] = []) => ({
   Authorization: `Bearer ${tokenFor(userId, roles)}`,
 });
-
-async function enableBatches(server: ServerProcess) {
-  await request(server.baseUrl)
-    .put('/feature-flags/BATCH_OPERATIONS')
-    .set(auth('root', ['admin']))
-    .send({ enabled: true, rollout: 100 })
-    .expect(200);
-}
 
 async function submit(server: ServerProcess, userId: string, body: object): Promise<string> {
   const res = await request(server.baseUrl).post('/batches').set(auth(userId)).send(body);
@@ -84,7 +76,7 @@ describe('Durability (real server processes)', () => {
     const env = serverEnv(db, { BATCH_CHUNK_DELAY_MS: '3' });
     let server = await spawnServer(env);
     servers.push(server);
-    await enableBatches(server);
+    await enableBatchesOn(server);
     const distinctDois = 15_000;
     const items = Array.from({ length: 20_000 }, (_, i) => ({
       title: `Crash paper ${i}`,
@@ -149,7 +141,7 @@ describe('Durability (real server processes)', () => {
         ),
       );
     }
-    await enableBatches(servers[0]);
+    await enableBatchesOn(servers[0]);
     const large = await submit(servers[0], 'user-large', {
       operation: 'diagnostics.echo',
       items: echoItems(5_000, { delayMs: 1 }),
@@ -189,7 +181,7 @@ describe('Durability (real server processes)', () => {
           serverEnv(db, { ECHO_INVOCATION_LOG: log, BATCH_WORKERS: '1', BATCH_RETRY_BASE_MS: '20' }),
         ),
       );
-    await enableBatches(servers[0]);
+    await enableBatchesOn(servers[0]);
     // Every third item fails twice before it succeeds: its retries are claimed as runs behind
     // the batch's claimedSeq, by whichever process gets there first.
     const items = Array.from({ length: 900 }, (_, n) => (n % 3 === 0 ? { n, failTimes: 2 } : { n }));
@@ -229,7 +221,7 @@ describe('Durability (real server processes)', () => {
     const env = serverEnv(db);
     const first = await spawnServer(env);
     servers.push(first);
-    await enableBatches(first);
+    await enableBatchesOn(first);
     const id = await submit(first, 'u-term', {
       operation: 'diagnostics.echo',
       items: echoItems(400, { delayMs: 5 }),

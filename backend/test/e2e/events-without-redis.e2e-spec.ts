@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import request from 'supertest';
-import { spawnServer, type ServerProcess } from '../support/server-process';
+import { enableBatchesOn, spawnServer, type ServerProcess } from '../support/server-process';
 import { givenDatabase, TEST_BACKEND, type TempDatabase } from '../support/temp-database';
 import { devAuth, devToken, until } from '../support/wait';
 
@@ -31,11 +31,7 @@ describe(`Every process's sockets hear every batch without Redis (${TEST_BACKEND
       spawnServer(env('worker')),
       spawnServer(env('api', { BATCH_WORKERS: '0' })),
     ]);
-    await request(api.baseUrl)
-      .put('/feature-flags/BATCH_OPERATIONS')
-      .set(devAuth('root', ['admin']))
-      .send({ enabled: true, rollout: 100 })
-      .expect(200);
+    await enableBatchesOn(api);
   });
   afterAll(async () => {
     for (const socket of sockets) socket.close();

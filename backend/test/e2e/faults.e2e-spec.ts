@@ -6,19 +6,11 @@ import { io } from 'socket.io-client';
 import { migratePostgres } from '../../src/common/prisma/postgres-migrator';
 import { echoItems } from '../support/factories';
 import { startPrivatePostgres, startPrivateRedis } from '../support/private-services';
-import { spawnServer, ServerProcess } from '../support/server-process';
+import { enableBatchesOn, spawnServer, ServerProcess } from '../support/server-process';
 import { givenTempDatabase, TempDatabase } from '../support/temp-database';
 import { until, devAuth as auth, devToken as token } from '../support/wait';
 
 const alive = (s: ServerProcess) => s.child.exitCode === null && s.child.signalCode === null;
-
-async function enableBatches(server: ServerProcess): Promise<void> {
-  await request(server.baseUrl)
-    .put('/feature-flags/BATCH_OPERATIONS')
-    .set(auth('root', ['admin']))
-    .send({ enabled: true, rollout: 100 })
-    .expect(200);
-}
 
 function logLines(logDir: string, message: RegExp): string[] {
   if (!fs.existsSync(logDir)) return [];
@@ -57,7 +49,7 @@ describe('Faults: Redis, PostgreSQL and a locked SQLite file go away and come ba
       const worker = await spawnServer(env('worker'));
       const api = await spawnServer(env('api', { BATCH_WORKERS: '0' }));
       servers.push(worker, api);
-      await enableBatches(worker);
+      await enableBatchesOn(worker);
       const created = await request(worker.baseUrl)
         .post('/batches')
         .set(auth('r-user'))
@@ -175,7 +167,7 @@ describe('Faults: Redis, PostgreSQL and a locked SQLite file go away and come ba
       RATE_LIMIT_THROTTLE_DEFAULT: '100000/60',
     });
     servers.push(server);
-    await enableBatches(server);
+    await enableBatchesOn(server);
     const created = await request(server.baseUrl)
       .post('/batches')
       .set(auth('busy-user'))
@@ -244,7 +236,7 @@ describe('Faults: Redis, PostgreSQL and a locked SQLite file go away and come ba
         RATE_LIMIT_THROTTLE_DEFAULT: '100000/60',
       });
       servers.push(server);
-      await enableBatches(server);
+      await enableBatchesOn(server);
       const distinct = 3000;
       const items = Array.from({ length: 4000 }, (_, i) => ({
         title: `Outage ${i}`,

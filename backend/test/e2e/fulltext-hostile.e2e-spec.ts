@@ -4,7 +4,7 @@ import request from 'supertest';
 import { createEngineDatabase } from '../../src/modules/shared/database/engine-database';
 import { startHostileWorld } from '../support/hostile-world';
 import { givenRedisPrefix, REDIS_URL } from '../support/redis';
-import { spawnServer, type ServerProcess } from '../support/server-process';
+import { enableBatchesOn, spawnServer, type ServerProcess } from '../support/server-process';
 import { givenDatabase, TEST_BACKEND, type TempDatabase } from '../support/temp-database';
 import { devAuth, until } from '../support/wait';
 
@@ -48,11 +48,7 @@ describe('papers.fetch-fulltext against a hostile outside world', () => {
     db = await givenDatabase();
     redis = TEST_BACKEND === 'postgres' ? givenRedisPrefix() : null;
     server = await spawnServer(env());
-    await request(server.baseUrl)
-      .put('/feature-flags/BATCH_OPERATIONS')
-      .set(devAuth('root', ['admin']))
-      .send({ enabled: true, rollout: 100 })
-      .expect(200);
+    await enableBatchesOn(server);
   });
   afterAll(async () => {
     await server?.stop();

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import request from 'supertest';
 import { echoItems, givenBatch, givenBatchFeatureOn, givenUser, waitForBatch } from '../support/factories';
-import { spawnServer, type ServerProcess } from '../support/server-process';
+import { enableBatchesOn, spawnServer, type ServerProcess } from '../support/server-process';
 import { givenDatabase, TEST_BACKEND, type TempDatabase } from '../support/temp-database';
 import { givenApp, type TestApp } from '../support/test-app';
 import { devAuth, until } from '../support/wait';
@@ -26,11 +26,7 @@ describe('Poison items run out of attempts (real server processes killed with SI
     };
     const auth = devAuth('crash-loop-user');
     server = await spawnServer(env);
-    await request(server.baseUrl)
-      .put('/feature-flags/BATCH_OPERATIONS')
-      .set(devAuth('root', ['admin']))
-      .send({ enabled: true, rollout: 100 })
-      .expect(200);
+    await enableBatchesOn(server);
     const created = await request(server.baseUrl)
       .post('/batches')
       .set(auth)
@@ -100,11 +96,7 @@ describe('A restart takes over the work of a process that died (SIGKILL or exit 
     expect(env).not.toHaveProperty('BATCH_LEASE_MS'); // the default, 30 s
     const auth = devAuth('restart-user');
     server = await spawnServer(env);
-    await request(server.baseUrl)
-      .put('/feature-flags/BATCH_OPERATIONS')
-      .set(devAuth('root', ['admin']))
-      .send({ enabled: true, rollout: 100 })
-      .expect(200);
+    await enableBatchesOn(server);
     const created = await request(server.baseUrl)
       .post('/batches')
       .set(auth)

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { devToken } from './wait';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const SERVER_ENTRY = path.join(ROOT, 'dist', 'src', 'main.js');
@@ -84,4 +85,14 @@ export async function spawnServer(
       await waitExit();
     },
   };
+}
+
+/** Turns BATCH_OPERATIONS on for everyone, through the admin API of a spawned server. */
+export async function enableBatchesOn(server: { baseUrl: string }): Promise<void> {
+  const res = await fetch(`${server.baseUrl}/feature-flags/BATCH_OPERATIONS`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${devToken('root', ['admin'])}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ enabled: true, rollout: 100 }),
+  });
+  if (res.status !== 200) throw new Error(`enabling BATCH_OPERATIONS answered ${res.status}`);
 }

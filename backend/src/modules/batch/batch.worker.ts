@@ -121,7 +121,13 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     // the loop, which goes on claiming other batches' chunks: a slow remote server must not
     // hold them up. The operation's slots bound how many such chunks run at once.
     if (this.registry.get(claim.batch.operation)?.limits) {
-      const running = work.catch(() => undefined).finally(() => this.beside.delete(running));
+      // When it ends, its slots are free again: the loop claims at once instead of after its idle wait.
+      const running = work
+        .catch(() => undefined)
+        .finally(() => {
+          this.beside.delete(running);
+          this.wake();
+        });
       this.beside.add(running);
       return true;
     }
