@@ -8,6 +8,7 @@ import { BatchEnvelopeValidator } from './batch-envelope.validator';
 import { Clock } from '../shared/clock';
 import { DEFAULT_RATE_POLICIES, PolicyRateLimiter } from '../shared/rate-limit/policy-rate-limiter';
 import { BatchEventPoller } from './batch-event-poller';
+import { BatchSweeper } from './batch-sweeper';
 import { BatchEventRelay } from './batch-event-relay';
 import { BatchProgressBroadcaster } from './batch-progress.broadcaster';
 import { BatchRetentionService } from './batch-retention.service';
@@ -74,6 +75,7 @@ export class BatchModule {
         BatchService,
         BatchEnvelopeValidator,
         BatchWorker,
+        BatchSweeper,
         BatchGateway,
         BatchSubscriptions,
         BatchEventRelay,

@@ -19,7 +19,8 @@ import { ChunkRepository, type ClaimedRow, type OutcomeRow } from './chunk.repos
 import { BatchRecord } from './batch.types';
 import { BatchOperationHandler, ChunkItem } from './operations/batch-operation';
 import { ChunkLease } from './chunk-lease';
-import { isDeadLocalOwner, registerLocalWorker } from './dead-owners';
+import { registerLocalWorker } from './dead-owners';
+import { BatchSweeper } from './batch-sweeper';
 import { type ChunkRun, runChunk } from './chunk-runner';
 import { OperationRegistry } from './operations/operation.registry';
 import { ItemProgressCoalescer, ItemProgressReport } from './item-progress';
@@ -29,9 +30,6 @@ import { OperationLimitsRepository } from './operation-limits.repository';
 function failureBackoffMs(failures: number, pollMs: number): number {
   return Math.round(Math.min(10_000, pollMs * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() * 0.5));
 }
-
-/** How often a process looks for cancelled batches left open by a dead process. */
-const SWEEP_EVERY_MS = 1000;
 
 interface Claim {
   batch: BatchRecord;
@@ -52,7 +50,6 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger: ModuleLogger;
   private readonly stop = new AbortController();
   private loops: Promise<void>[] = [];
-  private lastSweepAt = 0;
   /** Chunks of outside operations running beside the loops (see `tick`). */
   private readonly beside = new Set<Promise<void>>();
   private wakeUp: (() => void)[] = [];
@@ -67,6 +64,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(REQUEST_CONTEXT_PORT) private readonly context: RequestContextPort,
     @Inject(METRICS_PORT) private readonly metrics: MetricsPort,
     private readonly limits: OperationLimitsRepository,
+    private readonly sweeper: BatchSweeper,
     logger: ModuleLogger,
   ) {
     this.logger = logger.forContext(BatchWorker.name);
@@ -140,7 +138,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     while (!this.stop.signal.aborted) {
       let worked = false;
       try {
-        await this.sweep();
+        await this.sweeper.sweep(this.workerId);
         worked = await this.tick();
         if (failures > 0) this.logger.info('Batch worker resumed', { failedAttempts: failures });
         failures = 0;
@@ -158,30 +156,6 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       if (pause > 0) await this.sleep(pause);
       // The fast path resolves without touching the event loop: let HTTP and socket I/O run between chunks.
       else await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-
-  /**
-   * At most every SWEEP_EVERY_MS: ends the leases of chunks whose process on this host is
-   * dead (a restart takes their work over in seconds, not after a whole lease), and ends
-   * cancelled batches whose last chunk died with its process.
-   */
-  private async sweep(): Promise<void> {
-    const now = this.clock.now();
-    if (now - this.lastSweepAt < SWEEP_EVERY_MS) return;
-    this.lastSweepAt = now;
-    const host = `${this.workerId.split(':')[0]}:`;
-    for (const owner of await this.chunks.liveOwners(host, now)) {
-      if (!isDeadLocalOwner(owner, this.workerId)) continue;
-      const expired = await this.chunks.expireOwner(owner, now);
-      if (expired > 0)
-        this.logger.info('Took over the chunks of a stopped process', { owner, chunks: expired });
-    }
-    for (const batchId of await this.batches.abandonedCancels(now)) {
-      const ended = await this.batches.transaction((tx) => this.batches.settleCancelled(tx, batchId, now));
-      if (!ended) continue;
-      this.logger.business('batch.finished', { batchId, status: ended.status });
-      this.emit(BatchEvent.Finished, ended);
     }
   }
 
