@@ -56,6 +56,11 @@ describe('Poison items run out of attempts (real server processes killed with SI
         20_000,
       );
       if ((await middle()).status === 'failed') break;
+      // Really running (it takes 10 s), not a claim about to record that its attempts are used up.
+      await new Promise((r) => setTimeout(r, 500));
+      const still = await middle();
+      if (still.status === 'failed') break;
+      expect(still).toMatchObject({ status: 'processing', attempts: kills + 1 });
       await server.crash();
       server = await spawnServer(env);
     }

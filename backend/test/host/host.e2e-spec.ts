@@ -122,6 +122,7 @@ describe('The modules inside a host monolith (its own logger, context, auth, lim
     expect(ofBatch.length).toBeGreaterThanOrEqual(14);
     for (const line of ofBatch) expect(line).toMatchObject({ correlationId: 'host-corr-1', batchId: id });
     expect(ofBatch.filter((l) => l.event === 'batch.created')).toHaveLength(1);
+    expect(ofBatch.find((l) => l.event === 'batch.created')).toMatchObject({ userId: 'bob' });
     expect(ofBatch.filter((l) => l.message === 'batch.chunk').length).toBeGreaterThanOrEqual(12);
     expect(ofBatch.filter((l) => l.message === 'batch.chunk').every((l) => l.userId === 'bob')).toBe(true);
     expect(ofBatch.filter((l) => l.event === 'batch.finished')).toHaveLength(1);

@@ -36,6 +36,18 @@ describe(loadConfig.name, () => {
     [{ RATE_LIMIT_SEARCH: '0/60' }, 'RATE_LIMIT_SEARCH'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
     [{ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET }, 'JWT_SECRET'],
+    [
+      {
+        NODE_ENV: 'production',
+        JWT_SECRET: 'a-very-private-secret-of-some-length',
+        FULLTEXT_ALLOW_HOSTS: '127.0.0.1:8080',
+      },
+      'FULLTEXT_ALLOW_HOSTS',
+    ],
+    [{ FULLTEXT_ALLOW_HOSTS: '127.0.0.1' }, 'FULLTEXT_ALLOW_HOSTS'],
+    [{ FULLTEXT_ALLOWED_PORTS: '80,99999' }, 'FULLTEXT_ALLOWED_PORTS'],
+    [{ FULLTEXT_EXTRACT_MEMORY_MB: '8' }, 'FULLTEXT_EXTRACT_MEMORY_MB'],
+    [{ BATCH_MAX_RETRY_AFTER_MS: '10' }, 'BATCH_MAX_RETRY_AFTER_MS'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigValidationError);
     expect(() => loadConfig(env)).toThrow(new RegExp(variable));

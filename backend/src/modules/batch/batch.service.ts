@@ -173,7 +173,7 @@ export class BatchService {
       return { cancelled, finished: await this.repository.finishIfSettled(tx, batch.id, now) };
     });
     if (!result) throw AppException.invalidState(`Batch is ${batch.status} and cannot be cancelled`);
-    this.logger.business('batch.cancelled', { batchId: batch.id });
+    this.logger.business('batch.cancelled', { batchId: batch.id, userId: user.userId });
     return this.announce(result.finished ?? result.cancelled, result.finished);
   }
 
@@ -224,7 +224,7 @@ export class BatchService {
     if (outcome === 'not-finished')
       throw AppException.invalidState('Batch is not finished (a retry may already be running)');
     if (outcome === 'nothing') throw AppException.invalidState('Nothing to retry: no failed items matched');
-    this.logger.business('batch.retried', { batchId: batch.id });
+    this.logger.business('batch.retried', { batchId: batch.id, userId: user.userId });
     this.events.publish(BatchEvent.Queued, { batchId: id });
     return this.announce(outcome, null);
   }
@@ -266,6 +266,7 @@ export class BatchService {
     }
     this.logger.business('batch.created', {
       batchId: id,
+      userId: user.userId,
       operation: envelope.operation,
       itemCount: envelope.items.length,
       durationMs: this.clock.now() - started,
@@ -286,7 +287,7 @@ export class BatchService {
       this.repository.transition(tx, batch.id, from, to, this.clock.now()),
     );
     if (!moved) throw AppException.invalidState(`Batch is ${batch.status} and cannot be ${verb}`);
-    this.logger.business(`batch.${verb}`, { batchId: batch.id });
+    this.logger.business(`batch.${verb}`, { batchId: batch.id, userId: user.userId });
     return this.announce((await this.repository.findById(batch.id)) as BatchRecord, null);
   }
 
