@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import request from 'supertest';
 import { enableBatchesOn, spawnServer, type ServerProcess } from '../support/server-process';
 import { givenDatabase, TEST_BACKEND, type TempDatabase } from '../support/temp-database';
+import { connectedSocket } from '../support/sockets';
 import { devAuth, devToken, until } from '../support/wait';
 
 type Received = { name: string; payload: Record<string, any>; receivedAt: number };
@@ -40,16 +41,8 @@ describe(`Every process's sockets hear every batch without Redis (${TEST_BACKEND
   });
 
   const connect = async (userId: string) => {
-    const socket = io(`${api.baseUrl}/batches`, {
-      auth: { token: devToken(userId) },
-      transports: ['websocket'],
-      reconnection: false,
-    });
+    const socket = await connectedSocket(api.baseUrl, devToken(userId));
     sockets.push(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
     const events: Received[] = [];
     for (const name of ['batch-progress', 'batch-complete', 'item-progress'])
       socket.on(name, (payload: Record<string, any>) =>

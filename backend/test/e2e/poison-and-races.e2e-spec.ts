@@ -6,7 +6,7 @@ import { givenDatabase, TEST_BACKEND, type TempDatabase } from '../support/temp-
 import { givenApp, type TestApp } from '../support/test-app';
 import { devAuth, until } from '../support/wait';
 
-describe('Poison items run out of attempts (real server processes killed with SIGKILL)', () => {
+describe('Processes that die (SIGKILL, or a host exiting without shutdown hooks), on real server processes', () => {
   let db: TempDatabase;
   let server: ServerProcess | null = null;
 
@@ -16,18 +16,26 @@ describe('Poison items run out of attempts (real server processes killed with SI
     await db.remove();
   });
 
-  it('fails an item whose process dies under it once its attempts are used up, and the batch finishes', async () => {
-    const env = {
-      DATABASE_URL: db.url,
-      LOG_DIR: path.join(db.dir, 'logs'),
-      BATCH_LEASE_MS: '1500',
-      BATCH_POLL_MS: '20',
-      RATE_LIMIT_THROTTLE_DEFAULT: '100000/60',
-    };
-    const auth = devAuth('crash-loop-user');
+  const envWith = (extra: Record<string, string> = {}) => ({
+    DATABASE_URL: db.url,
+    LOG_DIR: path.join(db.dir, 'logs'),
+    BATCH_POLL_MS: '20',
+    RATE_LIMIT_THROTTLE_DEFAULT: '100000/60',
+    ...extra,
+  });
+  /** Kills the running server, if any (SIGKILL), and starts a new one on the same database. */
+  const restart = async (env: Record<string, string>): Promise<ServerProcess> => {
+    await server?.crash();
     server = await spawnServer(env);
-    await enableBatchesOn(server);
-    const created = await request(server.baseUrl)
+    return server;
+  };
+
+  it('fails an item whose process dies under it once its attempts are used up, and the batch finishes', async () => {
+    const env = envWith({ BATCH_LEASE_MS: '1500' });
+    const auth = devAuth('crash-loop-user');
+    const first = await restart(env);
+    await enableBatchesOn(first);
+    const created = await request(first.baseUrl)
       .post('/batches')
       .set(auth)
       .send({
@@ -61,8 +69,7 @@ describe('Poison items run out of attempts (real server processes killed with SI
       const still = await middle();
       if (still.status === 'failed') break;
       expect(still).toMatchObject({ status: 'processing', attempts: kills + 1 });
-      await server.crash();
-      server = await spawnServer(env);
+      await restart(env);
     }
     expect(kills).toBe(2);
     expect(await middle()).toMatchObject({ status: 'failed', attempts: 2, errorCategory: 'interrupted' });
@@ -79,30 +86,14 @@ describe('Poison items run out of attempts (real server processes killed with SI
       failedCount: 1,
     });
   });
-});
-
-describe('A restart takes over the work of a process that died (SIGKILL or exit without shutdown hooks)', () => {
-  let db: TempDatabase;
-  let server: ServerProcess | null = null;
-
-  beforeAll(async () => (db = await givenDatabase()));
-  afterAll(async () => {
-    await server?.crash();
-    await db.remove();
-  });
 
   it("resumes the dead process's chunk within seconds of the restart, not after its 30 s lease", async () => {
-    const env = {
-      DATABASE_URL: db.url,
-      LOG_DIR: path.join(db.dir, 'logs-restart'),
-      BATCH_POLL_MS: '20',
-      RATE_LIMIT_THROTTLE_DEFAULT: '100000/60',
-    };
+    const env = envWith();
     expect(env).not.toHaveProperty('BATCH_LEASE_MS'); // the default, 30 s
     const auth = devAuth('restart-user');
-    server = await spawnServer(env);
-    await enableBatchesOn(server);
-    const created = await request(server.baseUrl)
+    const first = await restart(env);
+    await enableBatchesOn(first);
+    const created = await request(first.baseUrl)
       .post('/batches')
       .set(auth)
       .send({
@@ -116,9 +107,8 @@ describe('A restart takes over the work of a process that died (SIGKILL or exit 
       (await request(server!.baseUrl).get(`/batches/${id}/items?status=processing`).set(auth)).body.data
         .length as number;
     await until('a chunk in flight', async () => (await processing()) > 0, 10_000);
-    await server.crash();
     const restartedAt = Date.now();
-    server = await spawnServer(env);
+    await restart(env);
     let batch: Record<string, any> = {};
     await until(
       'the batch finished after the restart',

@@ -8,6 +8,7 @@ import request from 'supertest';
 import { io, Socket } from 'socket.io-client';
 import { hostToken } from './host-auth.guard';
 import { createHostApp, prepareHostDatabase } from './host-app';
+import { connectedSocket } from '../support/sockets';
 import { until } from '../support/wait';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -76,15 +77,8 @@ describe('The modules inside a host monolith (its own logger, context, auth, lim
     const hostEvents: Record<string, any>[] = [];
     hostSocket.onAny((_event: string, p: Record<string, any>) => hostEvents.push(p));
     // The module's own namespace, authenticated with the host's tokens through the auth port.
-    const moduleSocket = io(`${origin}/batches`, {
-      auth: { token: hostToken('bob') },
-      transports: ['websocket'],
-    });
+    const moduleSocket = await connectedSocket(origin, hostToken('bob'));
     sockets.push(moduleSocket);
-    await new Promise<void>((resolve, reject) => {
-      moduleSocket.once('connect', () => resolve());
-      moduleSocket.once('connect_error', reject);
-    });
     const completions: Record<string, any>[] = [];
     moduleSocket.on('batch-complete', (p: Record<string, any>) => completions.push(p));
 
@@ -139,16 +133,8 @@ describe('The modules inside a host monolith (its own logger, context, auth, lim
     await request(base).get('/feature-flags').set(bearer('alice')).expect(403);
     await request(base).get('/feature-flags').set(bearer('root')).expect(200);
     // A socket is disconnected when its token expires.
-    const socket = io(`${origin}/batches`, {
-      auth: { token: hostToken('short-lived', 2) },
-      transports: ['websocket'],
-      reconnection: false,
-    });
+    const socket = await connectedSocket(origin, hostToken('short-lived', 2));
     sockets.push(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
     const connectedAt = Date.now();
     await until('the expired socket disconnected', () => socket.disconnected, 6_000);
     expect(Date.now() - connectedAt).toBeLessThan(4_000);
