@@ -95,7 +95,7 @@ describe('Batch control (e2e)', () => {
     expect(done.cancelledCount).toBeGreaterThan(0);
     const counts = await sut.prisma.batchJobItem.groupBy({
       by: ['status'],
-      where: { batchId: batch.id },
+      where: { batch: { id: batch.id } },
       _count: true,
     });
     const byStatus = Object.fromEntries(counts.map((c) => [c.status, c._count]));
@@ -203,7 +203,7 @@ describe('Retry backoff (injected clock)', () => {
       await givenBatchFeatureOn(sut);
       const user = givenUser(sut);
       const batch = await givenBatch(sut, user, { items: [{ failTimes: 2 }] });
-      const item = async () => sut.prisma.batchJobItem.findFirstOrThrow({ where: { batchId: batch.id } });
+      const item = async () => sut.prisma.batchJobItem.findFirstOrThrow({ where: { batch: { id: batch.id } } });
       const waitFor = async (attempts: number) => {
         for (let i = 0; i < 400; i++) {
           const row = await item();

@@ -213,7 +213,7 @@ describe('POST /batches input handling (e2e)', () => {
         .expect(200);
       expect(again.headers['idempotent-replayed']).toBe('true');
       expect(again.body.id).toBe(first.body.id);
-      expect(await sut.prisma.batchJobItem.count({ where: { batchId: first.body.id } })).toBe(20);
+      expect(await sut.prisma.batchJobItem.count({ where: { batch: { id: first.body.id } } })).toBe(20);
       expect(await sut.prisma.batchOperation.count({ where: { userId: user.userId, itemCount: 20 } })).toBe(
         1,
       );
@@ -319,7 +319,7 @@ describe('POST /batches input handling (e2e)', () => {
       .send({ operation: 'diagnostics.echo', items: echoItems(10_000), options: { chunkSize: 500 } })
       .expect(202);
     expect(res.headers.location).toBe(`/batches/${res.body.id}`);
-    expect(await sut.prisma.batchJobItem.count({ where: { batchId: res.body.id } })).toBe(10_000);
+    expect(await sut.prisma.batchJobItem.count({ where: { batch: { id: res.body.id } } })).toBe(10_000);
     const done = await waitForBatch(sut, user, res.body.id);
     expect(done).toMatchObject({ status: 'completed', succeededCount: 10_000 });
   });

@@ -77,7 +77,7 @@ describe('Batches (e2e)', () => {
     });
 
     const failed = await sut.prisma.batchJobItem.findMany({
-      where: { batchId: created.id, status: 'failed' },
+      where: { batch: { id: created.id }, status: 'failed' },
       orderBy: { seq: 'asc' },
     });
     expect(failed.map((f) => f.seq)).toEqual([...invalid.keys()]);
@@ -88,7 +88,7 @@ describe('Batches (e2e)', () => {
     const papers = await sut.prisma.paper.findMany({ where: { userId: user.userId } });
     expect(papers).toHaveLength(963);
     const succeeded = await sut.prisma.batchJobItem.findMany({
-      where: { batchId: created.id, status: 'success' },
+      where: { batch: { id: created.id }, status: 'success' },
     });
     const paperIds = new Set(papers.map((p) => p.id));
     expect(new Set(succeeded.map((i) => (i.result as { paperId: string }).paperId))).toEqual(paperIds);
@@ -102,7 +102,7 @@ describe('Batches (e2e)', () => {
     const second = await waitForBatch(sut, user, again.id);
     expect(second).toMatchObject({ status: 'completed', succeededCount: 1000 });
     expect(await sut.prisma.paper.count({ where: { userId: user.userId } })).toBe(1000);
-    const updated = await sut.prisma.batchJobItem.findMany({ where: { batchId: again.id } });
+    const updated = await sut.prisma.batchJobItem.findMany({ where: { batch: { id: again.id } } });
     expect(updated.filter((i) => (i.result as { created: boolean }).created === false)).toHaveLength(963);
     const one = await sut.http().get('/papers?doi=10.1000/k-0').set(user.auth).expect(200);
     expect(one.body).toMatchObject({ total: 1, data: [{ doi: '10.1000/k-0', title: 'Paper k 0 (v2)' }] });

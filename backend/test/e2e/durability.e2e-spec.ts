@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { JwtService } from '@nestjs/jwt';
 import { DEV_JWT_SECRET } from '../../src/common/config/app-config';
 import { echoItems } from '../support/factories';
+import { itemId } from '../../src/modules/batch/batch-row.mapper';
 import { enableBatchesOn, spawnServer, ServerProcess } from '../support/server-process';
 import { givenTempDatabase, TempDatabase } from '../support/temp-database';
 
@@ -112,7 +113,7 @@ describe('Durability (real server processes)', () => {
     });
     const byStatus = query<{ status: string; n: number }>(
       db,
-      'SELECT "status", COUNT(*) AS n FROM "BatchJobItem" WHERE "batchId" = ? GROUP BY "status"',
+      'SELECT "status", COUNT(*) AS n FROM "BatchJobItem" WHERE "batchKey" = (SELECT "key" FROM "BatchOperation" WHERE "id" = ?) GROUP BY "status"',
       id,
     );
     expect(byStatus).toEqual([{ status: 'success', n: 20_000 }]);
@@ -124,7 +125,7 @@ describe('Durability (real server processes)', () => {
     expect(papers).toEqual({ n: distinctDois, distinctDois });
     const results = query<{ result: string }>(
       db,
-      'SELECT "result" FROM "BatchJobItem" WHERE "batchId" = ?',
+      'SELECT "result" FROM "BatchJobItem" WHERE "batchKey" = (SELECT "key" FROM "BatchOperation" WHERE "id" = ?)',
       id,
     );
     const created = results.filter((r) => JSON.parse(r.result).created === true).length;
@@ -199,15 +200,15 @@ describe('Durability (real server processes)', () => {
       .map((line) => line.split(' ')[0]);
     const perItem = new Map<string, number>();
     for (const itemId of invocations) perItem.set(itemId, (perItem.get(itemId) ?? 0) + 1);
-    const rows = query<{ id: string; seq: number; attempts: number; status: string }>(
+    const rows = query<{ seq: number; attempts: number; status: string }>(
       db,
-      `SELECT "id", "seq", "attempts", "status" FROM "BatchJobItem" WHERE "batchId" = ?`,
+      `SELECT "seq", "attempts", "status" FROM "BatchJobItem" WHERE "batchKey" = (SELECT "key" FROM "BatchOperation" WHERE "id" = ?)`,
       id,
     );
     expect(rows).toHaveLength(900);
     for (const row of rows) {
       const expected = Number(row.seq) % 3 === 0 ? 3 : 1;
-      expect([row.status, perItem.get(row.id), Number(row.attempts)]).toEqual([
+      expect([row.status, perItem.get(itemId(id, Number(row.seq))), Number(row.attempts)]).toEqual([
         'success',
         expected,
         expected,
@@ -232,7 +233,7 @@ describe('Durability (real server processes)', () => {
     const after = readBatch(db, id);
     expect(after.finishedAt).toBeNull();
     // The stopped server recorded its chunks in flight and left no lease behind.
-    const leased = query<{ n: number }>(db, `SELECT COUNT(*) AS n FROM "BatchChunk" WHERE "batchId" = ?`, id);
+    const leased = query<{ n: number }>(db, `SELECT COUNT(*) AS n FROM "BatchChunk" WHERE "batchKey" = (SELECT "key" FROM "BatchOperation" WHERE "id" = ?)`, id);
     expect(leased[0].n).toBe(0);
     servers.push(await spawnServer(env));
     await waitUntil('completion', () => readBatch(db, id).finishedAt !== null);

@@ -148,7 +148,7 @@ describe('papers.fetch-fulltext against a hostile outside world', () => {
       expect(Number(hold.until)).toBeGreaterThan(Date.now());
       expect(Number(hold.until)).toBeLessThanOrEqual(hourFromNow);
       const [row] = await engine.query<{ nextAttemptAt: unknown }[]>(
-        `SELECT "nextAttemptAt" FROM "BatchJobItem" WHERE "batchId" = ?`,
+        `SELECT "nextAttemptAt" FROM "BatchJobItem" WHERE "batchKey" = (SELECT "key" FROM "BatchOperation" WHERE "id" = ?)`,
         held.id,
       );
       expect(Number(row.nextAttemptAt)).toBeGreaterThan(Date.now() + 3_000_000);

@@ -162,7 +162,7 @@ describe(`Control races end exact (${TEST_BACKEND})`, () => {
       const done = await waitForBatch(sut, user, batch.id, (b) => b.finishedAt !== null, 10_000);
       expect(done.status).toBe('cancelled');
       expect(done.processedCount + done.cancelledCount).toBe(10);
-      const queued = await sut.prisma.batchJobItem.count({ where: { batchId: batch.id, status: 'queued' } });
+      const queued = await sut.prisma.batchJobItem.count({ where: { batch: { id: batch.id }, status: 'queued' } });
       expect(queued).toBe(0);
     }
   });
@@ -197,7 +197,7 @@ describe(`Control races end exact (${TEST_BACKEND})`, () => {
       const done = await waitForBatch(sut, user, batch.id, (b) => b.finishedAt !== null, 60_000);
       const counts = await sut.prisma.batchJobItem.groupBy({
         by: ['status'],
-        where: { batchId: batch.id },
+        where: { batch: { id: batch.id } },
         _count: { _all: true },
       });
       const rows = Object.fromEntries(counts.map((c) => [c.status, c._count._all]));

@@ -59,9 +59,9 @@ describe(`${ChunkRepository.name} lease fencing`, () => {
     const fresh = await batches.transaction((tx) =>
       sut.recordOutcomes(
         tx,
-        batch.id,
+        batch.key,
         'token-new',
-        reclaimed!.items.map((i) => ({ id: i.id, status: ItemStatus.Success, result: { by: 'fresh' } })),
+        reclaimed!.items.map((i) => ({ seq: i.seq, status: ItemStatus.Success, result: { by: 'fresh' } })),
         t0 + 1100,
       ),
     );
@@ -69,15 +69,15 @@ describe(`${ChunkRepository.name} lease fencing`, () => {
     const late = await batches.transaction((tx) =>
       sut.recordOutcomes(
         tx,
-        batch.id,
+        batch.key,
         'token-old',
-        stalled!.items.map((i) => ({ id: i.id, status: ItemStatus.Failed, error: 'late' })),
+        stalled!.items.map((i) => ({ seq: i.seq, status: ItemStatus.Failed, error: 'late' })),
         t0 + 1200,
       ),
     );
     expect(late.written).toBe(0);
     expect(late.batch).toMatchObject({ succeededCount: 2, failedCount: 0, processedCount: 2 });
-    const rows = await app.prisma.batchJobItem.findMany({ where: { batchId: batch.id } });
+    const rows = await app.prisma.batchJobItem.findMany({ where: { batch: { id: batch.id } } });
     expect(rows.map((r) => [r.status, r.result])).toEqual([
       ['success', { by: 'fresh' }],
       ['success', { by: 'fresh' }],
@@ -106,9 +106,9 @@ describe(`${ChunkRepository.name} lease fencing`, () => {
       leaseMs: 1000,
       defaultLimit: 100,
     });
-    const held = await batches.transaction((tx) => sut.heldItemIds(tx, batch.id, 'tx-old'));
+    const held = await batches.transaction((tx) => sut.heldSeqs(tx, batch.key, 'tx-old'));
     expect(held.size).toBe(0);
-    expect((await batches.transaction((tx) => sut.heldItemIds(tx, batch.id, 'tx-new'))).size).toBe(3);
+    expect((await batches.transaction((tx) => sut.heldSeqs(tx, batch.key, 'tx-new'))).size).toBe(3);
     expect(batch.id).toBeDefined();
   });
 });
@@ -200,14 +200,14 @@ describe(`${ChunkRepository.name} range leases`, () => {
     await batches.transaction((tx) =>
       sut.recordOutcomes(
         tx,
-        batch.id,
+        batch.key,
         'first',
         first!.items.map((i) =>
           i.seq === 1 || i.seq === 3
-            ? { id: i.id, status: ItemStatus.Queued, error: 'later', next: later }
+            ? { seq: i.seq, status: ItemStatus.Queued, error: 'later', next: later }
             : i.seq === 2 || i.seq === 4
-              ? { id: i.id, status: ItemStatus.Queued, error: 'now', next: t0 }
-              : { id: i.id, status: ItemStatus.Success, result: {} },
+              ? { seq: i.seq, status: ItemStatus.Queued, error: 'now', next: t0 }
+              : { seq: i.seq, status: ItemStatus.Success, result: {} },
         ),
         t0,
       ),
@@ -239,7 +239,7 @@ describe(`${ChunkRepository.name} range leases`, () => {
       }),
     ).toBeNull();
 
-    const listed = await batches.listItems({ batchId: batch.id, limit: 10 });
+    const listed = await batches.listItems({ batchKey: batch.key, limit: 10 });
     expect(listed.map((i) => [i.seq, i.status, i.attempts])).toEqual([
       [0, 'success', 1],
       [1, 'queued', 1],
@@ -249,10 +249,10 @@ describe(`${ChunkRepository.name} range leases`, () => {
       [5, 'success', 1],
     ]);
     expect(
-      (await batches.listItems({ batchId: batch.id, status: 'processing', limit: 10 })).map((i) => i.seq),
+      (await batches.listItems({ batchKey: batch.key, status: 'processing', limit: 10 })).map((i) => i.seq),
     ).toEqual([2, 4]);
     expect(
-      (await batches.listItems({ batchId: batch.id, status: 'queued', limit: 10 })).map((i) => i.seq),
+      (await batches.listItems({ batchKey: batch.key, status: 'queued', limit: 10 })).map((i) => i.seq),
     ).toEqual([1, 3]);
 
     // Once due, 1 and 3 are claimed together; item 2 between them stays its own chunk's.

@@ -44,12 +44,12 @@ describe(`${createEngineDatabase.name} (${process.env.TEST_BACKEND ?? 'sqlite'})
     const recorded = await batches.transaction(async (tx) => {
       const outcome = await sut.recordOutcomes(
         tx,
-        batch.id,
+        batch.key,
         'lease-1',
-        claim!.items.map((i) => ({ id: i.id, status: ItemStatus.Success, result: { seen: i.seq } })),
+        claim!.items.map((i) => ({ seq: i.seq, status: ItemStatus.Success, result: { seen: i.seq } })),
         now + 10,
       );
-      return { outcome, finished: await batches.finishIfSettled(tx, batch.id, now + 10) };
+      return { outcome, finished: await batches.finishIfSettled(tx, batch.key, now + 10) };
     });
     expect(recorded.outcome.written).toBe(3);
     expect(recorded.finished).toMatchObject({ status: 'completed', succeededCount: 3 });

@@ -157,6 +157,7 @@ export async function createHostApp(config: HostAppConfig): Promise<NestExpressA
  * then the BATCH_OPERATIONS flag row (present and off, as the contract wants).
  */
 const SEED_MIGRATION = 'backend/prisma/migrations/20261128000001_seed_batch_operations_flag/migration.sql';
+const RETRY_INDEX = 'backend/prisma/retry-index.sql';
 
 export function prepareHostDatabase(file: string): void {
   const root = path.resolve(__dirname, '..', '..', '..');
@@ -175,8 +176,9 @@ export function prepareHostDatabase(file: string): void {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.exec(sql);
-  // The seed migration the guide says to copy: BATCH_OPERATIONS present and off.
+  // What the guide says to append: BATCH_OPERATIONS present and off, and the retry index.
   db.exec(fs.readFileSync(path.join(root, SEED_MIGRATION), 'utf8'));
+  db.exec(fs.readFileSync(path.join(root, RETRY_INDEX), 'utf8'));
   // The host's users carry their role; everyone else is a PARTICIPANT.
   db.prepare(`INSERT INTO "User" ("id", "email", "role") VALUES ('root', 'root@host.test', 'ADMIN')`).run();
   db.close();

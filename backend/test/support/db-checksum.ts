@@ -21,7 +21,7 @@ export async function databaseChecksum(prisma: PrismaService): Promise<string> {
   ];
   const hash = createHash('sha256');
   for (const table of tables) {
-    const rows = await prisma.$queryRawUnsafe<unknown[]>(`SELECT * FROM "${table}" ORDER BY 1`);
+    const rows = await prisma.$queryRawUnsafe<unknown[]>(`SELECT * FROM "${table}" ORDER BY 1, 2`);
     hash.update(table + JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
   }
   return hash.digest('hex');

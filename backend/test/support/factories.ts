@@ -40,7 +40,7 @@ export async function givenBatch(
   sut: TestApp,
   user: TestUser,
   body: { operation?: string; items: Record<string, unknown>[]; options?: Record<string, unknown> },
-): Promise<{ id: string; [key: string]: unknown }> {
+): Promise<{ id: string; key: number; [field: string]: unknown }> {
   const res = await sut
     .http()
     .post('/batches')
@@ -48,7 +48,12 @@ export async function givenBatch(
     .send({ operation: 'diagnostics.echo', ...body });
   if (res.status !== 202)
     throw new Error(`POST /batches answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body as { id: string };
+  // The engine's own key beside the public view: tests that play the worker by hand need it.
+  const { key } = await sut.prisma.batchOperation.findUniqueOrThrow({
+    where: { id: (res.body as { id: string }).id },
+    select: { key: true },
+  });
+  return { ...(res.body as { id: string }), key };
 }
 
 /** Polls GET /batches/:id until `done` holds (finished by default). */

@@ -44,6 +44,12 @@ export class MetricsService implements MetricsPort {
         buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
         registers,
       }),
+      batch_engine_seconds_total: new Counter({
+        name: 'batch_engine_seconds_total',
+        help: 'Seconds the batch engine spent storing, claiming, running, recording and committing',
+        labelNames: ['phase'],
+        registers,
+      }),
       batch_lease_lost_items_total: new Counter({
         name: 'batch_lease_lost_items_total',
         help: 'Outcomes not written because the chunk lease had expired and passed to another worker',
@@ -84,8 +90,8 @@ export class MetricsService implements MetricsPort {
                                     THEN x."remaining" - x."inFlight" ELSE 0 END), 0) AS "waiting"
            FROM (SELECT b."status", b."itemCount" - b."processedCount" - b."cancelledCount" AS "remaining",
                         (SELECT COUNT(*) FROM "BatchChunk" c JOIN "BatchJobItem" i
-                           ON i."batchId" = c."batchId" AND i."seq" >= c."fromSeq" AND i."seq" <= c."toSeq"
-                          WHERE c."batchId" = b."id" AND i."status" = 'queued') AS "inFlight",
+                           ON i."batchKey" = c."batchKey" AND i."seq" >= c."fromSeq" AND i."seq" <= c."toSeq"
+                          WHERE c."batchKey" = b."key" AND i."status" = 'queued') AS "inFlight",
                         EXISTS (SELECT 1 FROM "OperationSlot" s WHERE s."operation" = b."operation") AS "limited"
                  FROM "BatchOperation" b WHERE b."status" IN ('pending', 'processing', 'paused')) x`,
         );

@@ -15,6 +15,8 @@ export const POSTGRES_MIGRATIONS_DIR = path.join(BACKEND_DIR, 'prisma', 'postgre
 export async function migratePostgres(
   url: string,
   log: (line: string) => void = () => undefined,
+  /** Applies migrations up to this one only (tests of a migration on older data). */
+  until?: string,
 ): Promise<string[]> {
   const config = postgresPoolConfig(url);
   const client = new Client({ connectionString: config.connectionString, options: config.options });
@@ -36,7 +38,7 @@ export async function migratePostgres(
       .filter((d) => d.isDirectory())
       .map((d) => d.name)
       .sort();
-    for (const name of names.filter((n) => !done.has(n))) {
+    for (const name of names.filter((n) => !done.has(n) && (until === undefined || n <= until))) {
       const sql = fs.readFileSync(path.join(POSTGRES_MIGRATIONS_DIR, name, 'migration.sql'), 'utf8');
       await client.query('BEGIN');
       try {

@@ -21,6 +21,8 @@ const BUSY_TIMEOUT_MS = 30_000;
 export function migrateSqlite(
   url: string | undefined,
   log: (line: string) => void = () => undefined,
+  /** Applies migrations up to this one only (tests of a migration on older data). */
+  until?: string,
 ): string[] {
   const db = new Database(resolveSqliteUrl(url), { timeout: BUSY_TIMEOUT_MS });
   try {
@@ -37,7 +39,7 @@ export function migrateSqlite(
             ).map((r) => r.migration_name)
           : [],
       );
-      return migrationNames().filter((name) => !done.has(name));
+      return migrationNames().filter((name) => !done.has(name) && (until === undefined || name <= until));
     };
     if (pending().length === 0) return [];
     const applied: string[] = [];

@@ -3,7 +3,7 @@ import { Clock } from '../shared/clock';
 import { ModuleLogger } from '../shared/module-logger';
 import { ENGINE_DATABASE, type EngineDatabase } from '../shared/ports';
 import { BatchEventRelay } from './batch-event-relay';
-import { rowToBatch } from './batch-row.mapper';
+import { itemId, rowToBatch } from './batch-row.mapper';
 import { BATCH_SETTINGS, type BatchSettings } from './batch.options';
 import { BatchEvent, batchEventPayload } from './batch.events';
 import { BatchGateway } from './batch.gateway';
@@ -114,26 +114,27 @@ export class BatchEventPoller implements OnApplicationBootstrap, OnModuleDestroy
     for (let i = 0; i < batches.length; i += PAGE) {
       const page = batches.slice(i, i + PAGE);
       const rows = await this.db.query<
-        { batchId: string; userId: string; id: string; seq: unknown; stage: string; progress: unknown }[]
+        { batchId: string; userId: string; seq: unknown; stage: string; progress: unknown }[]
       >(
-        `SELECT i."batchId", b."userId", i."id", i."seq", i."stage", i."progress"
-         FROM "BatchChunk" c
-         JOIN "BatchJobItem" i ON i."batchId" = c."batchId" AND i."seq" >= c."fromSeq" AND i."seq" <= c."toSeq"
-         JOIN "BatchOperation" b ON b."id" = c."batchId"
-         WHERE c."batchId" IN (${list(page)}) AND i."stage" IS NOT NULL AND i."status" = 'queued'`,
+        `SELECT b."id" AS "batchId", b."userId", i."seq", i."stage", i."progress"
+         FROM "BatchOperation" b
+         JOIN "BatchChunk" c ON c."batchKey" = b."key"
+         JOIN "BatchJobItem" i ON i."batchKey" = c."batchKey" AND i."seq" >= c."fromSeq" AND i."seq" <= c."toSeq"
+         WHERE b."id" IN (${list(page)}) AND i."stage" IS NOT NULL AND i."status" = 'queued'`,
         ...page,
       );
       for (const row of rows) {
-        seen.add(row.id);
+        const id = itemId(row.batchId, Number(row.seq));
+        seen.add(id);
         const state = itemState(row.stage, Number(row.progress));
-        if (this.itemStates.get(row.id) === state) continue;
-        this.itemStates.set(row.id, state);
+        if (this.itemStates.get(id) === state) continue;
+        this.itemStates.set(id, state);
         this.relay.deliver({
           kind: BatchEvent.ItemProgress,
           event: {
             batchId: row.batchId,
             userId: row.userId,
-            itemId: row.id,
+            itemId: id,
             seq: Number(row.seq),
             stage: row.stage,
             percentage: Number(row.progress),

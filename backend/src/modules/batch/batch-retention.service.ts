@@ -48,8 +48,8 @@ export class BatchRetentionService implements OnApplicationBootstrap, OnModuleDe
         unsealedBefore: new Date(now - ORPHAN_AFTER_MS),
         limit: 500,
       });
-      for (const id of expired) {
-        while ((await this.repository.deleteItemsSlice(id, DELETE_SLICE)) > 0);
+      for (const { key, id } of expired) {
+        while ((await this.repository.deleteItemsSlice(key, DELETE_SLICE)) > 0);
         await this.repository.deleteBatch(id);
       }
       await this.idempotency.deleteExpired();

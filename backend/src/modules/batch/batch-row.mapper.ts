@@ -19,6 +19,7 @@ function parseJson(value: unknown): unknown {
 /** Maps a raw `RETURNING *` / `SELECT *` row of BatchOperation (BigInt integers, JSON text) to a record. */
 export function rowToBatch(row: Record<string, unknown>): BatchRecord {
   return {
+    key: Number(row.key),
     id: String(row.id),
     userId: String(row.userId),
     operation: String(row.operation),
@@ -36,4 +37,19 @@ export function rowToBatch(row: Record<string, unknown>): BatchRecord {
     startedAt: parseDbDate(row.startedAt),
     finishedAt: parseDbDate(row.finishedAt),
   };
+}
+
+/** An item's public id: `<batch id>.<position, at least 7 digits>` (ids sort by position). */
+export function itemId(batchId: string, seq: number): string {
+  return `${batchId}.${String(seq).padStart(7, '0')}`;
+}
+
+/** The position an item id of this batch names; null for an id of another batch or no item id at all. */
+export function seqOfItemId(batchId: string, id: string): number | null {
+  if (!id.startsWith(`${batchId}.`)) return null;
+  const digits = id.slice(batchId.length + 1);
+  if (!/^\d{7,10}$/.test(digits)) return null;
+  const seq = Number(digits);
+  // Only the canonical spelling names an item (`00000001` does not name position 1).
+  return seq <= 2_147_483_647 && itemId(batchId, seq) === id ? seq : null;
 }

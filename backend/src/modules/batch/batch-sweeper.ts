@@ -42,10 +42,10 @@ export class BatchSweeper {
       if (expired > 0)
         this.logger.info('Took over the chunks of a stopped process', { owner, chunks: expired });
     }
-    for (const batchId of await this.batches.abandonedCancels(now)) {
-      const ended = await this.batches.transaction((tx) => this.batches.settleCancelled(tx, batchId, now));
+    for (const batchKey of await this.batches.abandonedCancels(now)) {
+      const ended = await this.batches.transaction((tx) => this.batches.settleCancelled(tx, batchKey, now));
       if (!ended) continue;
-      this.logger.business('batch.finished', { batchId, status: ended.status });
+      this.logger.business('batch.finished', { batchId: ended.id, status: ended.status });
       this.events.publish(BatchEvent.Finished, batchEventPayload(ended, this.clock.now()));
     }
   }

@@ -55,8 +55,8 @@ export class BatchRepository implements OnApplicationShutdown {
     options: object;
     metadata: unknown;
     correlationId: string;
-  }): Promise<void> {
-    await this.prisma.batchOperation.create({
+  }): Promise<number> {
+    const row = await this.prisma.batchOperation.create({
       data: {
         id: b.id,
         userId: b.userId,
@@ -70,33 +70,33 @@ export class BatchRepository implements OnApplicationShutdown {
         status: BatchStatus.Pending,
         sealed: false,
       },
+      select: { key: true },
     });
+    return row.key;
   }
 
   /**
    * Stores one slice of items (positions firstSeq…) with a single INSERT … SELECT over a JSON array.
-   * Item ids are `<batchId>.<seq>`: unique, and they append to the primary-key index instead of
-   * scattering random keys across it.
+   * The primary key (batchKey, seq) is the item's only index, and a slice appends to it.
    */
   async insertItems(
     db: Db,
-    batchId: string,
+    batchKey: number,
     firstSeq: number,
     itemsJson: string,
     now: Date,
   ): Promise<number> {
     const at = this.db.dialect.timestamp(now);
-    const columns = `"id", "batchId", "seq", "payload", "status", "attempts", "progress", "nextAttemptAt", "leaseExpiresAt", "createdAt", "updatedAt"`;
+    const columns = `"batchKey", "seq", "payload", "status", "attempts", "progress", "nextAttemptAt", "createdAt", "updatedAt"`;
     const sql =
       this.db.dialect.name === 'postgres'
         ? `INSERT INTO "BatchJobItem" (${columns})
-           SELECT ?::text || '.' || lpad((?::int + "ord" - 1)::text, 7, '0'), ?, ?::int + "ord" - 1, "value",
-                  '${ItemStatus.Queued}', 0, 0, 0, 0, ?::timestamp(3), ?::timestamp(3)
+           SELECT ?::int, ?::int + "ord" - 1, "value", '${ItemStatus.Queued}', 0, 0, 0, ?::timestamp(3), ?::timestamp(3)
            FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS t("value", "ord")`
         : `INSERT INTO "BatchJobItem" (${columns})
-           SELECT ? || '.' || printf('%07d', ? + "key"), ?, ? + "key", "value", '${ItemStatus.Queued}', 0, 0, 0, 0, ?, ?
+           SELECT ?, ? + "key", "value", '${ItemStatus.Queued}', 0, 0, 0, ?, ?
            FROM json_each(?)`;
-    return db.$executeRawUnsafe(sql, batchId, firstSeq, batchId, firstSeq, at, at, itemsJson);
+    return db.$executeRawUnsafe(sql, batchKey, firstSeq, at, at, itemsJson);
   }
 
   /** Makes a fully stored batch claimable. */
@@ -118,7 +118,7 @@ export class BatchRepository implements OnApplicationShutdown {
 
   async moveCounters(
     db: Db,
-    batchId: string,
+    batchKey: number,
     delta: { succeeded: number; failed: number; cancelled: number },
     now: number,
   ): Promise<BatchRecord> {
@@ -127,13 +127,13 @@ export class BatchRepository implements OnApplicationShutdown {
        SET "succeededCount" = "succeededCount" + ?, "failedCount" = "failedCount" + ?,
            "processedCount" = "processedCount" + ?, "cancelledCount" = "cancelledCount" + ?, "updatedAt" = ${this.db.dialect.ts},
            "eventSeq" = "eventSeq" + 1
-       WHERE "id" = ? RETURNING *`,
+       WHERE "key" = ? RETURNING *`,
       delta.succeeded,
       delta.failed,
       delta.succeeded + delta.failed,
       delta.cancelled,
       this.db.dialect.timestamp(now),
-      batchId,
+      batchKey,
     );
     return rowToBatch(row);
   }
@@ -143,21 +143,22 @@ export class BatchRepository implements OnApplicationShutdown {
    * aborted and recorded by their worker), and counts them, in one statement group. A dead
    * worker's chunks go: their items are cancelled with the rest.
    */
-  async cancelRemaining(db: Db, batchId: string, now: number): Promise<BatchRecord> {
+  async cancelRemaining(db: Db, batchKey: number, now: number): Promise<BatchRecord> {
     await db.$executeRawUnsafe(
-      `DELETE FROM "BatchChunk" WHERE "batchId" = ? AND "leaseExpiresAt" < ?`,
-      batchId,
+      `DELETE FROM "BatchChunk" WHERE "batchKey" = ? AND "leaseExpiresAt" < ?`,
+      batchKey,
       now,
     );
+    // nextAttemptAt back to 0: a cancelled item leaves the retry index.
     const cancelled = await db.$executeRawUnsafe(
-      `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Cancelled}', "updatedAt" = ${this.db.dialect.ts}
-       WHERE "batchId" = ? AND "status" = '${ItemStatus.Queued}' AND NOT EXISTS (
+      `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Cancelled}', "nextAttemptAt" = 0, "updatedAt" = ${this.db.dialect.ts}
+       WHERE "batchKey" = ? AND "status" = '${ItemStatus.Queued}' AND NOT EXISTS (
          SELECT 1 FROM "BatchChunk" c
-         WHERE c."batchId" = "BatchJobItem"."batchId" AND "BatchJobItem"."seq" >= c."fromSeq" AND "BatchJobItem"."seq" <= c."toSeq")`,
+         WHERE c."batchKey" = "BatchJobItem"."batchKey" AND "BatchJobItem"."seq" >= c."fromSeq" AND "BatchJobItem"."seq" <= c."toSeq")`,
       this.db.dialect.timestamp(now),
-      batchId,
+      batchKey,
     );
-    return this.moveCounters(db, batchId, { succeeded: 0, failed: 0, cancelled: cancelled }, now);
+    return this.moveCounters(db, batchKey, { succeeded: 0, failed: 0, cancelled: cancelled }, now);
   }
 
   /**
@@ -165,37 +166,37 @@ export class BatchRepository implements OnApplicationShutdown {
    * cancel and its lease ran out without an outcome, so its items are still queued in a
    * batch that nobody claims. A read; `settleCancelled` ends them.
    */
-  async abandonedCancels(now: number): Promise<string[]> {
-    const rows = await this.db.query<{ id: string }[]>(
-      `SELECT b."id" FROM "BatchOperation" b
+  async abandonedCancels(now: number): Promise<number[]> {
+    const rows = await this.db.query<{ key: unknown }[]>(
+      `SELECT b."key" FROM "BatchOperation" b
        WHERE b."status" = '${BatchStatus.Cancelled}' AND b."finishedAt" IS NULL
-         AND NOT EXISTS (SELECT 1 FROM "BatchChunk" c WHERE c."batchId" = b."id" AND c."leaseExpiresAt" >= ?)
+         AND NOT EXISTS (SELECT 1 FROM "BatchChunk" c WHERE c."batchKey" = b."key" AND c."leaseExpiresAt" >= ?)
        LIMIT 20`,
       now,
     );
-    return rows.map((r) => r.id);
+    return rows.map((r) => Number(r.key));
   }
 
   /** Cancels what is left of a cancelled batch and ends it; the batch when this call ended it. */
-  async settleCancelled(db: Db, batchId: string, now: number): Promise<BatchRecord | null> {
-    await this.cancelRemaining(db, batchId, now);
-    return this.finishIfSettled(db, batchId, now);
+  async settleCancelled(db: Db, batchKey: number, now: number): Promise<BatchRecord | null> {
+    await this.cancelRemaining(db, batchKey, now);
+    return this.finishIfSettled(db, batchKey, now);
   }
 
   /**
    * Ends the batch if every item is settled and it has not ended yet; returns it only
    * when this call ended it (so exactly one caller announces the end).
    */
-  async finishIfSettled(db: Db, batchId: string, now: number): Promise<BatchRecord | null> {
+  async finishIfSettled(db: Db, batchKey: number, now: number): Promise<BatchRecord | null> {
     const rows = await db.$queryRawUnsafe<Record<string, unknown>[]>(
       `UPDATE "BatchOperation"
        SET "status" = ${finalStatusSql(this.db.dialect)},
            "finishedAt" = ${this.db.dialect.ts}, "updatedAt" = ${this.db.dialect.ts}, "eventSeq" = "eventSeq" + 1
-       WHERE "id" = ? AND "finishedAt" IS NULL AND "processedCount" + "cancelledCount" = "itemCount"
+       WHERE "key" = ? AND "finishedAt" IS NULL AND "processedCount" + "cancelledCount" = "itemCount"
        RETURNING *`,
       this.db.dialect.timestamp(now),
       this.db.dialect.timestamp(now),
-      batchId,
+      batchKey,
     );
     return rows.length > 0 ? rowToBatch(rows[0]) : null;
   }
@@ -206,7 +207,7 @@ export class BatchRepository implements OnApplicationShutdown {
    */
   async transition(
     db: Db,
-    batchId: string,
+    batchKey: number,
     from: readonly BatchStatus[],
     to: BatchStatus | typeof RESUMED_STATUS,
     now: number,
@@ -217,43 +218,42 @@ export class BatchRepository implements OnApplicationShutdown {
         : `'${to}'`;
     const changed = await db.$executeRawUnsafe(
       `UPDATE "BatchOperation" SET "status" = ${target}, "updatedAt" = ${this.db.dialect.ts}, "eventSeq" = "eventSeq" + 1
-       WHERE "id" = ? AND "status" IN (${from.map((s) => `'${s}'`).join(', ')})`,
+       WHERE "key" = ? AND "status" IN (${from.map((s) => `'${s}'`).join(', ')})`,
       this.db.dialect.timestamp(now),
-      batchId,
+      batchKey,
     );
     return changed > 0;
   }
 
   /**
-   * Queues failed items again (all, or the listed ids) with attempts reset; for a batch
-   * that ended `failed`, items cancelled by that failure are queued too. Counters move
-   * by exactly the rows changed. Returns how many items were requeued.
+   * Queues failed items again (all, or those at the listed positions) with attempts reset;
+   * for a batch that ended `failed`, items cancelled by that failure are queued too. They
+   * are due at once and, behind claimedSeq, in the retry index (nextAttemptAt 1). Counters
+   * move by exactly the rows changed. Returns how many items were requeued.
    */
   async requeueFailed(
     db: Db,
-    batchId: string,
-    itemIds: string[] | undefined,
+    batchKey: number,
+    seqs: number[] | undefined,
     includeCancelled: boolean,
     now: number,
-  ) {
+  ): Promise<number> {
     const statuses = includeCancelled
       ? `('${ItemStatus.Failed}', '${ItemStatus.Cancelled}')`
       : `('${ItemStatus.Failed}')`;
-    const filter = itemIds ? `AND "id" IN (${this.db.dialect.jsonStrings()})` : '';
-    const args: unknown[] = [this.db.dialect.timestamp(now), batchId];
-    if (itemIds) args.push(JSON.stringify(itemIds));
-    const rows = await db.$queryRawUnsafe<{ id: string }[]>(
+    const filter = seqs ? `AND "seq" IN (${this.db.dialect.jsonInts()})` : '';
+    const args: unknown[] = [this.db.dialect.timestamp(now), batchKey];
+    if (seqs) args.push(JSON.stringify(seqs));
+    return db.$executeRawUnsafe(
       `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Queued}', "attempts" = 0, "error" = NULL, "errorCategory" = NULL, "retryable" = NULL, "result" = NULL,
-              "nextAttemptAt" = 0, "progress" = 0, "updatedAt" = ${this.db.dialect.ts}
-       WHERE "batchId" = ? AND "status" IN ${statuses} ${filter}
-       RETURNING "id"`,
+              "nextAttemptAt" = 1, "progress" = 0, "updatedAt" = ${this.db.dialect.ts}
+       WHERE "batchKey" = ? AND "status" IN ${statuses} ${filter}`,
       ...args,
     );
-    return rows.length;
   }
 
   /** Recounts the counters from the item rows after a requeue and reopens the batch, in one statement. */
-  async reopen(db: Db, batchId: string, now: number): Promise<BatchRecord> {
+  async reopen(db: Db, batchKey: number, now: number): Promise<BatchRecord> {
     const [row] = await db.$queryRawUnsafe<Record<string, unknown>[]>(
       `UPDATE "BatchOperation" SET
          "succeededCount" = c."s", "failedCount" = c."f", "cancelledCount" = c."c", "processedCount" = c."s" + c."f",
@@ -261,11 +261,11 @@ export class BatchRepository implements OnApplicationShutdown {
        FROM (SELECT COALESCE(SUM(CASE WHEN "status" = '${ItemStatus.Success}' THEN 1 ELSE 0 END), 0) AS "s",
                     COALESCE(SUM(CASE WHEN "status" = '${ItemStatus.Failed}' THEN 1 ELSE 0 END), 0) AS "f",
                     COALESCE(SUM(CASE WHEN "status" = '${ItemStatus.Cancelled}' THEN 1 ELSE 0 END), 0) AS "c"
-             FROM "BatchJobItem" WHERE "batchId" = ?) AS c
-       WHERE "id" = ? RETURNING *`,
+             FROM "BatchJobItem" WHERE "batchKey" = ?) AS c
+       WHERE "key" = ? RETURNING *`,
       this.db.dialect.timestamp(now),
-      batchId,
-      batchId,
+      batchKey,
+      batchKey,
     );
     return rowToBatch(row);
   }
@@ -275,7 +275,7 @@ export class BatchRepository implements OnApplicationShutdown {
     finishedBefore: Date;
     unsealedBefore: Date;
     limit: number;
-  }): Promise<string[]> {
+  }): Promise<{ key: number; id: string }[]> {
     const rows = await this.prisma.batchOperation.findMany({
       where: {
         OR: [
@@ -283,25 +283,27 @@ export class BatchRepository implements OnApplicationShutdown {
           { sealed: false, createdAt: { lt: filter.unsealedBefore } },
         ],
       },
-      select: { id: true },
+      select: { key: true, id: true },
       take: filter.limit,
     });
-    return rows.map((r) => r.id);
+    return rows;
   }
 
   /** Deletes up to `slice` items of a batch: short statements, so no delete holds the write lock for long. */
-  deleteItemsSlice(batchId: string, slice: number): Promise<number> {
+  deleteItemsSlice(batchKey: number, slice: number): Promise<number> {
     return this.db.execute(
-      `DELETE FROM "BatchJobItem" WHERE "id" IN (SELECT "id" FROM "BatchJobItem" WHERE "batchId" = ? LIMIT ${slice})`,
-      batchId,
+      `DELETE FROM "BatchJobItem" WHERE "batchKey" = ?
+         AND "seq" IN (SELECT "seq" FROM "BatchJobItem" WHERE "batchKey" = ? ORDER BY "seq" LIMIT ${slice})`,
+      batchKey,
+      batchKey,
     );
   }
 
   /** The batch's status now (the worker watches for a cancel or pause while items are in flight). */
-  async statusOf(batchId: string): Promise<string | null> {
+  async statusOf(batchKey: number): Promise<string | null> {
     const rows = await this.db.query<{ status: string }[]>(
-      `SELECT "status" FROM "BatchOperation" WHERE "id" = ?`,
-      batchId,
+      `SELECT "status" FROM "BatchOperation" WHERE "key" = ?`,
+      batchKey,
     );
     return rows[0]?.status ?? null;
   }
@@ -326,9 +328,9 @@ export class BatchRepository implements OnApplicationShutdown {
    * By position, keyset-paginated on seq. A queued item inside a chunk's range is being
    * processed, and is listed (and filtered) as `processing`, its attempt in flight counted.
    */
-  async listItems(filter: { batchId: string; status?: string; limit: number; afterSeq?: number }) {
+  async listItems(filter: { batchKey: number; status?: string; limit: number; afterSeq?: number }) {
     const chunks = await this.prisma.batchChunk.findMany({
-      where: { batchId: filter.batchId },
+      where: { batchKey: filter.batchKey },
       select: { fromSeq: true, toSeq: true },
     });
     const inChunk = chunks.map((c) => ({ seq: { gte: c.fromSeq, lte: c.toSeq } }));
@@ -340,14 +342,13 @@ export class BatchRepository implements OnApplicationShutdown {
           : { status: filter.status };
     const rows = await this.prisma.batchJobItem.findMany({
       where: {
-        batchId: filter.batchId,
+        batchKey: filter.batchKey,
         ...byStatus,
         AND: filter.afterSeq === undefined ? undefined : [{ seq: { gt: filter.afterSeq } }],
       },
       orderBy: { seq: 'asc' },
       take: filter.limit + 1,
       select: {
-        id: true,
         seq: true,
         status: true,
         attempts: true,

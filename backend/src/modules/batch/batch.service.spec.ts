@@ -1,7 +1,7 @@
 import { ManualClock } from '../shared/clock';
 import { AppException } from '../shared/errors/app-exception';
 import { ModuleLogger } from '../shared/module-logger';
-import type { ModuleUser, RateCharge, RateDecision } from '../shared/ports';
+import { NO_METRICS, type ModuleUser, type RateCharge, type RateDecision } from '../shared/ports';
 import { BatchEnvelopeValidator } from './batch-envelope.validator';
 import { BatchStatus } from './batch-status';
 import { BatchEvent, BatchEventBus } from './batch.events';
@@ -17,6 +17,7 @@ const admin: ModuleUser = { userId: 'root', roles: ['admin'] };
 
 function givenRecord(overrides: Partial<BatchRecord> = {}): BatchRecord {
   return {
+    key: 1,
     id: 'b1',
     userId: 'alice',
     operation: 'diagnostics.echo',
@@ -100,6 +101,7 @@ function givenService(options: {
     limiter,
     { correlationId: () => 'corr-1', run: (_s, fn) => fn() },
     new ManualClock(),
+    NO_METRICS,
     logger,
   );
   return { sut, repository, charges, idempotency, logged, queued };

@@ -8,6 +8,8 @@ import { ErrorCode } from '../shared/errors/error-code';
 import { ModuleLogger } from '../shared/module-logger';
 import {
   isAdmin,
+  METRICS_PORT,
+  type MetricsPort,
   type ModuleUser,
   RATE_LIMITER_PORT,
   type RateLimiterPort,
@@ -20,6 +22,7 @@ import { accepts, ACCEPTS } from './batch-lifecycle';
 import { BatchStatus } from './batch-status';
 import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
 import { BatchRepository, RESUMED_STATUS } from './batch.repository';
+import { itemId, seqOfItemId } from './batch-row.mapper';
 import { BatchRecord, BatchView, ItemView, toBatchView } from './batch.types';
 import { ListBatchesQuery, ListItemsQuery } from './dto/batch-query.dto';
 import type { RetryBody } from './dto/create-batch.schema';
@@ -45,6 +48,7 @@ export class BatchService {
     @Inject(RATE_LIMITER_PORT) private readonly limiter: RateLimiterPort,
     @Inject(REQUEST_CONTEXT_PORT) private readonly context: RequestContextPort,
     private readonly clock: Clock,
+    @Inject(METRICS_PORT) private readonly metrics: MetricsPort,
     logger: ModuleLogger,
   ) {
     this.logger = logger.forContext(BatchService.name);
@@ -114,7 +118,7 @@ export class BatchService {
     const limit = query.limit ?? 20;
     const after = query.cursor ? decodeCursor(query.cursor, isSeqCursor) : undefined;
     const rows = await this.repository.listItems({
-      batchId: batch.id,
+      batchKey: batch.key,
       status: query.status,
       limit,
       afterSeq: after?.seq,
@@ -122,7 +126,12 @@ export class BatchService {
     return toPage(
       rows,
       limit,
-      (i) => ({ ...i, result: i.result ?? null, updatedAt: i.updatedAt.toISOString() }),
+      (i) => ({
+        id: itemId(batch.id, i.seq),
+        ...i,
+        result: i.result ?? null,
+        updatedAt: i.updatedAt.toISOString(),
+      }),
       (i) => ({ seq: i.seq }),
     );
   }
@@ -155,8 +164,8 @@ export class BatchService {
           out,
           (afterSeq) =>
             this.repository
-              .listItems({ batchId: batch.id, status: query.status, limit: EXPORT_PAGE - 1, afterSeq })
-              .then((rows) => rows.map((r) => ({ ...r, seq: Number(r.seq) }))),
+              .listItems({ batchKey: batch.key, status: query.status, limit: EXPORT_PAGE - 1, afterSeq })
+              .then((rows) => rows.map((r) => ({ id: itemId(batch.id, r.seq), ...r }))),
           query.format,
         ),
     };
@@ -167,10 +176,10 @@ export class BatchService {
     const batch = await this.findVisible(user, id);
     const now = this.clock.now();
     const result = await this.repository.transaction(async (tx) => {
-      if (!(await this.repository.transition(tx, batch.id, ACCEPTS.cancel, BatchStatus.Cancelled, now)))
+      if (!(await this.repository.transition(tx, batch.key, ACCEPTS.cancel, BatchStatus.Cancelled, now)))
         return null;
-      const cancelled = await this.repository.cancelRemaining(tx, batch.id, now);
-      return { cancelled, finished: await this.repository.finishIfSettled(tx, batch.id, now) };
+      const cancelled = await this.repository.cancelRemaining(tx, batch.key, now);
+      return { cancelled, finished: await this.repository.finishIfSettled(tx, batch.key, now) };
     });
     if (!result) throw AppException.invalidState(`Batch is ${batch.status} and cannot be cancelled`);
     this.logger.business('batch.cancelled', { batchId: batch.id, userId: user.userId });
@@ -203,19 +212,23 @@ export class BatchService {
           : `Batch is ${batch.status}; only finished batches can be retried`,
       );
     const now = this.clock.now();
+    // Ids that name no item of this batch match nothing, as an unknown id always did.
+    const seqs = body.itemIds
+      ?.map((itemIdOf) => seqOfItemId(batch.id, itemIdOf))
+      .filter((seq): seq is number => seq !== null);
     const outcome = await this.repository
       .transaction(async (tx) => {
-        if (!(await this.repository.transition(tx, batch.id, ACCEPTS.retry, BatchStatus.Processing, now)))
+        if (!(await this.repository.transition(tx, batch.key, ACCEPTS.retry, BatchStatus.Processing, now)))
           return 'not-finished' as const;
         const requeued = await this.repository.requeueFailed(
           tx,
-          batch.id,
-          body.itemIds,
+          batch.key,
+          seqs,
           batch.status === BatchStatus.Failed,
           now,
         );
         if (requeued === 0) throw new NothingToRetry();
-        return this.repository.reopen(tx, batch.id, now);
+        return this.repository.reopen(tx, batch.key, now);
       })
       .catch((error: unknown) => {
         if (error instanceof NothingToRetry) return 'nothing' as const;
@@ -233,7 +246,8 @@ export class BatchService {
     const id = randomUUID();
     const correlationId = this.context.correlationId() ?? randomUUID();
     const started = this.clock.now();
-    await this.repository.insertBatch({
+    const storing = performance.now();
+    const batchKey = await this.repository.insertBatch({
       id,
       userId: user.userId,
       operation: envelope.operation,
@@ -250,7 +264,9 @@ export class BatchService {
         for (let start = next; start < envelope.items.length; start = next) {
           next += size;
           const slice = JSON.stringify(envelope.items.slice(start, start + size));
-          await this.repository.transaction((tx) => this.repository.insertItems(tx, id, start, slice, now));
+          await this.repository.transaction((tx) =>
+            this.repository.insertItems(tx, batchKey, start, slice, now),
+          );
           // Let other requests in between slices: a large batch must not stall the API.
           await new Promise((resolve) => setImmediate(resolve));
         }
@@ -260,6 +276,11 @@ export class BatchService {
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failed) throw failed.reason;
       await this.repository.seal(id);
+      this.metrics.increment(
+        'batch_engine_seconds_total',
+        { phase: 'storing' },
+        (performance.now() - storing) / 1000,
+      );
     } catch (error) {
       await this.repository.deleteBatch(id);
       throw error;
@@ -284,7 +305,7 @@ export class BatchService {
   ): Promise<BatchView> {
     const batch = await this.findVisible(user, id);
     const moved = await this.repository.transaction((tx) =>
-      this.repository.transition(tx, batch.id, from, to, this.clock.now()),
+      this.repository.transition(tx, batch.key, from, to, this.clock.now()),
     );
     if (!moved) throw AppException.invalidState(`Batch is ${batch.status} and cannot be ${verb}`);
     this.logger.business(`batch.${verb}`, { batchId: batch.id, userId: user.userId });

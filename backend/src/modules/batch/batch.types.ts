@@ -3,6 +3,8 @@ import { BatchStatus, ItemStatus } from './batch-status';
 
 /** A batch row as the engine and the API see it (counts are exact at read time). */
 export interface BatchRecord {
+  /** The engine's own integer key (chunks and items point at it); never shown outside. */
+  key: number;
   id: string;
   userId: string;
   operation: string;

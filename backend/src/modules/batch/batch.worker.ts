@@ -7,6 +7,7 @@ import { ModuleLogger } from '../shared/module-logger';
 import {
   METRICS_PORT,
   type MetricsPort,
+  type EnginePhase,
   REQUEST_CONTEXT_PORT,
   type RequestContextPort,
 } from '../shared/ports';
@@ -101,6 +102,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     for (const [operation, limits] of this.registry.limited())
       await this.limits.ensureSeeded(operation, limits.concurrency);
     const leaseToken = randomUUID();
+    const claimStarted = performance.now();
     const claimed = await this.chunks.claimChunk({
       workerId: this.workerId,
       leaseToken,
@@ -109,6 +111,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       defaultLimit: this.settings.chunkSize,
       limitsOf: (operation) => this.registry.get(operation)?.limits,
     });
+    this.spent('claiming', claimStarted);
     if (!claimed) return false;
     const claim = { ...claimed, leaseToken };
     const work = this.context.run(
@@ -184,15 +187,15 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
         clock: this.clock,
         leaseMs: this.settings.leaseMs,
       },
-      { batchId: batch.id, leaseToken: claim.leaseToken, holdsSlots: handler?.limits !== undefined },
+      { batchKey: batch.key, leaseToken: claim.leaseToken, holdsSlots: handler?.limits !== undefined },
       this.stop.signal,
     );
     try {
       const recorded = handler?.transactional
         ? await this.whileDatabaseRecovers(() =>
-            this.batches.transaction(async (tx) => {
-              const held = await this.chunks.heldItemIds(tx, batch.id, claim.leaseToken);
-              const items = claim.items.filter((i) => held.has(i.id));
+            this.recordTransaction(async (tx) => {
+              const held = await this.chunks.heldSeqs(tx, batch.key, claim.leaseToken);
+              const items = claim.items.filter((i) => held.has(i.seq));
               return this.record(tx, claim, items, await this.run(handler, claim, items, tx));
             }),
           )
@@ -222,7 +225,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   /** Stores the item's stage (fenced by the lease) and publishes `item-progress`. */
   private itemProgress(claim: Claim, item: ChunkItem<unknown>, report: ItemProgressReport): void {
     void this.chunks
-      .storeItemProgress(item.id, claim.leaseToken, report.stage, report.percentage)
+      .storeItemProgress(claim.batch.key, item.seq, claim.leaseToken, report.stage, report.percentage)
       .catch(() => undefined);
     this.events.publish(BatchEvent.ItemProgress, {
       batchId: claim.batch.id,
@@ -271,8 +274,34 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private async runOutside(handler: BatchOperationHandler | undefined, claim: Claim, lease: ChunkLease) {
     const outcomes = await this.run(handler, claim, claim.items, null, lease.signal);
     return this.whileDatabaseRecovers(() =>
-      this.batches.transaction((tx) => this.record(tx, claim, claim.items, outcomes, lease.reason)),
+      this.recordTransaction((tx) => this.record(tx, claim, claim.items, outcomes, lease.reason)),
     );
+  }
+
+  /**
+   * The transaction that records a chunk: the time spent outside `fn` (BEGIN, COMMIT and,
+   * on SQLite, waiting for the write lock) counts as `committing`.
+   */
+  private async recordTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    const started = performance.now();
+    let inside = 0;
+    try {
+      return await this.batches.transaction(async (tx) => {
+        const entered = performance.now();
+        try {
+          return await fn(tx);
+        } finally {
+          inside = performance.now() - entered;
+        }
+      });
+    } finally {
+      this.spent('committing', started + inside);
+    }
+  }
+
+  /** Adds the time since `since` (performance.now) to the engine's `phase` (batch_engine_seconds_total). */
+  private spent(phase: EnginePhase, since: number): void {
+    this.metrics.increment('batch_engine_seconds_total', { phase }, (performance.now() - since) / 1000);
   }
 
   /**
@@ -307,6 +336,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       (item, report) => this.itemProgress(claim, item, report),
       () => this.clock.now(),
     );
+    const started = performance.now();
     try {
       return await runChunk(this.registry, handler, claim.batch, items, {
         batchId: claim.batch.id,
@@ -327,6 +357,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       });
     } finally {
       progress.flush();
+      this.spent('running', started);
     }
   }
 
@@ -337,6 +368,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     { outcomes, notRun }: ChunkRun,
     aborted: AbortReason | null = null,
   ) {
+    const started = performance.now();
     const now = this.clock.now();
     const { maxAttempts, allowFailures } = claim.batch.options;
     const rules = {
@@ -350,7 +382,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       const outcome = outcomes[index];
       const failed = !outcome.ok && (next.status === ItemStatus.Failed || next.status === ItemStatus.Queued);
       return {
-        id: item.id,
+        seq: item.seq,
         ...next,
         // An item that did not run has its attempts counted by the claims already.
         ...(notRun.has(index) ? { refundAttempt: true } : {}),
@@ -365,7 +397,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     };
     const { failedForGood, written, ...recorded } = await this.chunks.recordOutcomes(
       tx,
-      claim.batch.id,
+      claim.batch.key,
       claim.leaseToken,
       rows,
       now,
@@ -379,8 +411,9 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     // A batch cancelled while this chunk ran: what the chunk queued again (a retry, an item
     // given back) is cancelled now, or it would wait forever in a batch nobody claims.
     if (cancelsRemaining(failedForGood, allowFailures) || batch.status === BatchStatus.Cancelled)
-      batch = await this.batches.cancelRemaining(tx, batch.id, now);
-    const finished = await this.batches.finishIfSettled(tx, batch.id, now);
+      batch = await this.batches.cancelRemaining(tx, batch.key, now);
+    const finished = await this.batches.finishIfSettled(tx, batch.key, now);
+    this.spent('recording', started);
     return { batch: finished ?? batch, finished, written, attempted: rows.length, settled };
   }
 

@@ -31,7 +31,7 @@ export class ChunkLease {
 
   constructor(
     private readonly deps: ChunkLeaseDeps,
-    private readonly chunk: { batchId: string; leaseToken: string; holdsSlots: boolean },
+    private readonly chunk: { batchKey: number; leaseToken: string; holdsSlots: boolean },
     private readonly shutdown: AbortSignal,
   ) {
     this.timers.push(setInterval(() => this.renew(), Math.max(250, Math.floor(deps.leaseMs / 3))));
@@ -62,13 +62,13 @@ export class ChunkLease {
 
   private renew(): void {
     const until = this.deps.clock.now() + this.deps.leaseMs;
-    void this.deps.chunks.renewLease(this.chunk.batchId, this.chunk.leaseToken, until).catch(() => undefined);
+    void this.deps.chunks.renewLease(this.chunk.batchKey, this.chunk.leaseToken, until).catch(() => undefined);
     if (this.chunk.holdsSlots)
       void this.deps.limits.renew(this.chunk.leaseToken, until).catch(() => undefined);
   }
 
   private async checkStatus(): Promise<void> {
-    const status = await this.deps.batches.statusOf(this.chunk.batchId).catch(() => null);
+    const status = await this.deps.batches.statusOf(this.chunk.batchKey).catch(() => null);
     if (status === BatchStatus.Cancelled) this.stopFor('cancel');
     else if (status === BatchStatus.Paused) this.stopFor('pause');
   }

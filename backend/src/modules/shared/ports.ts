@@ -107,11 +107,20 @@ export interface EngineDatabase {
 }
 
 /** The modules' metric names, with their labels (low cardinality: never a batch or user id). */
+/** The engine's phases (see `batch_engine_seconds_total`). */
+export type EnginePhase = 'storing' | 'claiming' | 'running' | 'recording' | 'committing';
+
 export interface ModuleMetrics {
   /** Items whose outcome a chunk recorded. */
   batch_items_settled_total: { operation: string; outcome: 'success' | 'failed' | 'retried' };
   /** Seconds from claim to recorded outcome of a chunk. */
   batch_chunk_duration_seconds: { operation: string };
+  /**
+   * Where the engine's time goes, in seconds: storing items (POST), claiming chunks,
+   * running operations, recording outcomes, and committing (BEGIN and COMMIT of the
+   * outcome's transaction). Summed over all worker loops of the process.
+   */
+  batch_engine_seconds_total: { phase: EnginePhase };
   /** Outcomes not written because the chunk's lease had passed to another worker. */
   batch_lease_lost_items_total: { operation: string };
   /** Flag evaluations. */

@@ -12,6 +12,8 @@ export interface SqlDialect {
   jsonRecords(alias: string, columns: [string, JsonColumnType][]): string;
   /** A subquery with the strings of a JSON-array parameter. */
   jsonStrings(): string;
+  /** A subquery with the integers of a JSON-array parameter. */
+  jsonInts(): string;
   /** An integer field of a JSON column. */
   jsonInt(column: string, field: string): string;
   /** True when a boolean field of a JSON column is false. */
@@ -38,6 +40,7 @@ export const sqliteDialect: SqlDialect = {
       .map(([c, type]) => `"value" ${type === 'jsonb' ? '->' : '->>'} '$.${c}' AS "${c}"`)
       .join(', ')} FROM json_each(?)) AS ${alias}`,
   jsonStrings: () => `SELECT "value" FROM json_each(?)`,
+  jsonInts: () => `SELECT "value" FROM json_each(?)`,
   jsonInt: (column, field) => `json_extract(${column}, '$.${field}')`,
   jsonIsFalse: (column, field) => `json_extract(${column}, '$.${field}') = 0`,
   ts: '?',
@@ -62,6 +65,7 @@ export const postgresDialect: SqlDialect = {
   jsonRecords: (alias, columns) =>
     `jsonb_to_recordset(?::jsonb) AS ${alias}(${columns.map(([c, type]) => `"${c}" ${PG_TYPES[type]}`).join(', ')})`,
   jsonStrings: () => `SELECT jsonb_array_elements_text(?::jsonb)`,
+  jsonInts: () => `SELECT jsonb_array_elements_text(?::jsonb)::int`,
   jsonInt: (column, field) => `(${column}->>'${field}')::int`,
   jsonIsFalse: (column, field) => `(${column}->>'${field}')::boolean = false`,
   ts: '?::timestamp(3)',
