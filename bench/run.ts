@@ -16,6 +16,7 @@ import {
 } from './lib/harness';
 import { fulltextThroughput } from './lib/fulltext';
 import { loadFromOwnProcess } from './lib/latency';
+import { manyOpenBatches } from './lib/many-batches';
 import { graphileWorker, pgBoss } from './lib/peers';
 import { percentile, printTable, round, Row } from './lib/stats';
 
@@ -25,6 +26,25 @@ const ROUNDS = quick ? 1 : 3;
 const LARGE = SIZES[SIZES.length - 1];
 
 type Backend = 'sqlite' | 'postgres';
+
+/** The project's rows: SQLite as the standalone service runs it, as a host runs it (own engine connection), PostgreSQL. */
+const PROJECT_SYSTEMS = {
+  sqlite: { backend: 'sqlite', env: {} },
+  'sqlite-host': { backend: 'sqlite', env: { BATCH_ENGINE_CONNECTION: 'own' } },
+  postgres: { backend: 'postgres', env: {} },
+} as const satisfies Record<string, { backend: Backend; env: Record<string, string> }>;
+type ProjectSystem = keyof typeof PROJECT_SYSTEMS;
+
+const PHASES = ['storing', 'claiming', 'running', 'recording', 'committing'] as const;
+type Phases = Record<(typeof PHASES)[number], number>;
+
+/** The engine's seconds per phase so far (batch_engine_seconds_total on /metrics). */
+async function enginePhases(baseUrl: string): Promise<Phases> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const seconds = (phase: string) =>
+    Number(new RegExp(`^batch_engine_seconds_total\\{phase="${phase}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return Object.fromEntries(PHASES.map((p) => [p, seconds(p)])) as Phases;
+}
 
 async function runBatch(
   baseUrl: string,
@@ -70,9 +90,14 @@ const reported = (benchmark: string, itemsPerSecond: number[], ratio = ''): Row 
   met: null,
 });
 
-/** Echo batches of every size on a fresh server of `backend`; returns items/s per size and the server's peak RSS. */
-async function projectRound(backend: Backend): Promise<{ bySize: Map<number, number>; peakMb: number }> {
-  const server = await startServer({}, backend);
+/**
+ * Echo batches of every size on a fresh server of `system`; returns items/s per size, the
+ * share of the end-to-end time each engine phase took per size, and the server's peak RSS.
+ */
+async function projectRound(
+  system: ProjectSystem,
+): Promise<{ bySize: Map<number, number>; phasesBySize: Map<number, Phases>; peakMb: number }> {
+  const server = await startServer(PROJECT_SYSTEMS[system].env, PROJECT_SYSTEMS[system].backend);
   try {
     // Warm-up (not measured): JIT, prepared statements and lazily loaded modules of a cold server.
     await runBatch(server.baseUrl, 'bench-warmup', {
@@ -81,15 +106,22 @@ async function projectRound(backend: Backend): Promise<{ bySize: Map<number, num
       options: { chunkSize: 500 },
     });
     const bySize = new Map<number, number>();
+    const phasesBySize = new Map<number, Phases>();
     for (const size of SIZES) {
+      const before = await enginePhases(server.baseUrl);
       const t = await runBatch(server.baseUrl, `bench-${size}`, {
         operation: 'diagnostics.echo',
         items: echo(size),
         options: { chunkSize: 500 },
       });
+      const after = await enginePhases(server.baseUrl);
       bySize.set(size, ips(size, t.ms));
+      phasesBySize.set(
+        size,
+        Object.fromEntries(PHASES.map((p) => [p, ((after[p] - before[p]) * 1000) / t.ms])) as Phases,
+      );
     }
-    return { bySize, peakMb: peakRssMb(server.child.pid as number) };
+    return { bySize, phasesBySize, peakMb: peakRssMb(server.child.pid as number) };
   } finally {
     await server.close();
   }
@@ -114,6 +146,40 @@ async function papersImport(backend: Backend): Promise<number> {
   }
 }
 
+/** GET /batches/:id from 10 clients in a process of their own, idle and while a large batch runs. */
+async function apiLatency(server: BenchServer) {
+  const reader = tokenFor('bench-reader');
+  const target = await runBatch(server.baseUrl, 'bench-reader', {
+    operation: 'diagnostics.echo',
+    items: echo(10),
+  });
+  const url = `${server.baseUrl}/batches/${target.batch.batchId as string}`;
+  const idle = await loadFromOwnProcess(url, reader, 3);
+  const busyBatch = runBatch(server.baseUrl, 'bench-busy', {
+    operation: 'diagnostics.echo',
+    items: echo(LARGE),
+    options: { chunkSize: 500 },
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  const busy = await loadFromOwnProcess(url, reader, quick ? 1 : 2);
+  return { idle, busy, large: await busyBatch };
+}
+
+function apiLatencyRow(
+  backend: Backend,
+  idle: { p50: number; p99: number },
+  busy: { p50: number; p99: number },
+): Row {
+  return {
+    benchmark: `3. GET /batches/:id, 10 clients, p50/p99 during a ${LARGE / 1000}k batch, ${backend}`,
+    measured: `${busy.p50} / ${busy.p99} ms`,
+    baseline: `${idle.p50} / ${idle.p99} ms idle`,
+    ratio: `${round(busy.p99 / Math.max(1, idle.p99), 2)}× p99`,
+    target: 'p99 ≤ 1.5× idle and ≤ 25 ms',
+    met: busy.p99 <= 1.5 * Math.max(1, idle.p99) && busy.p99 <= 25,
+  };
+}
+
 async function main(): Promise<void> {
   const rows: Row[] = [];
   const results: Record<string, unknown> = { sizes: SIZES, rounds: ROUNDS };
@@ -127,13 +193,15 @@ async function main(): Promise<void> {
     list.push(value);
     series[system].set(size, list);
   };
-  const peaks: Record<Backend, number[]> = { sqlite: [], postgres: [] };
+  const peaks: Record<ProjectSystem, number[]> = { sqlite: [], 'sqlite-host': [], postgres: [] };
+  const phases: Record<string, Phases[]> = {};
   for (let round = 0; round < ROUNDS; round++) {
     for (const size of SIZES) add('raw', size, rawBaseline(size).itemsPerSecond);
-    for (const backend of ['sqlite', 'postgres'] as const) {
-      const { bySize, peakMb } = await projectRound(backend);
-      for (const [size, value] of bySize) add(backend, size, value);
-      peaks[backend].push(peakMb);
+    for (const system of Object.keys(PROJECT_SYSTEMS) as ProjectSystem[]) {
+      const { bySize, phasesBySize, peakMb } = await projectRound(system);
+      for (const [size, value] of bySize) add(system, size, value);
+      for (const [size, shares] of phasesBySize) (phases[`${system} ${size}`] ??= []).push(shares);
+      peaks[system].push(peakMb);
     }
     for (const size of SIZES) {
       add('graphile-worker', size, (await graphileWorker(BENCH_POSTGRES_URL, size)).itemsPerSecond);
@@ -145,6 +213,7 @@ async function main(): Promise<void> {
     const label = `${size / 1000}k`;
     const at = (system: string) => series[system].get(size) as number[];
     const sqliteRatios = at('sqlite').map((v, i) => v / at('raw')[i]);
+    const hostRatios = at('sqlite-host').map((v, i) => v / at('raw')[i]);
     const bestPeer = at('graphile-worker').map((v, i) => Math.max(v, at('pg-boss')[i]));
     const pgRatios = at('postgres').map((v, i) => v / bestPeer[i]);
     rows.push(
@@ -156,6 +225,14 @@ async function main(): Promise<void> {
         ratio: `${sqliteRatios.map((r) => round(r, 2)).join(' / ')}×`,
         target: '≥ 0.5× raw',
         met: median(sqliteRatios) >= 0.5,
+      },
+      {
+        benchmark: `1. this project on SQLite, host's path (own engine connection), ${label}`,
+        measured: `${span(at('sqlite-host'))} items/s`,
+        baseline: 'raw, same round',
+        ratio: `${hostRatios.map((r) => round(r, 2)).join(' / ')}×`,
+        target: '≥ 0.5× raw',
+        met: median(hostRatios) >= 0.5,
       },
       reported(`1. graphile-worker 0.18 on PostgreSQL, ${label} no-op jobs`, at('graphile-worker')),
       reported(`1. pg-boss 12 on PostgreSQL, ${label} no-op jobs`, at('pg-boss')),
@@ -169,14 +246,29 @@ async function main(): Promise<void> {
       },
     );
   }
-  for (const backend of ['sqlite', 'postgres'] as const)
+  // Where time goes: each engine phase's seconds as a share of the end-to-end time (medians
+  // over rounds). Worker loops overlap on PostgreSQL, so shares there may add up past 100 %.
+  for (const system of Object.keys(PROJECT_SYSTEMS) as ProjectSystem[])
+    for (const size of SIZES) {
+      const shares = phases[`${system} ${size}`];
+      rows.push({
+        benchmark: `10. where time goes, ${system}, ${size / 1000}k (share of end to end)`,
+        measured: PHASES.map((p) => `${p} ${Math.round(100 * median(shares.map((s) => s[p])))}%`).join(', '),
+        baseline: '',
+        ratio: '',
+        target: 'reported',
+        met: null,
+      });
+    }
+  results.phaseShares = phases;
+  for (const system of Object.keys(PROJECT_SYSTEMS) as ProjectSystem[])
     rows.push({
-      benchmark: `7. server peak RSS through a ${LARGE / 1000}k batch, ${backend}`,
-      measured: `${round(Math.max(...peaks[backend]))} MB`,
+      benchmark: `7. server peak RSS through a ${LARGE / 1000}k batch, ${system}`,
+      measured: `${round(Math.max(...peaks[system]))} MB`,
       baseline: '',
       ratio: '',
       target: '≤ 250 MB',
-      met: Math.max(...peaks[backend]) <= 250,
+      met: Math.max(...peaks[system]) <= 250,
     });
   results.peakRssMb = peaks;
 
@@ -227,21 +319,7 @@ async function main(): Promise<void> {
     });
 
     // 3. API while a large batch runs: GET /batches/:id, 10 clients from a process of their own.
-    const reader = tokenFor('bench-reader');
-    const target = await runBatch(server.baseUrl, 'bench-reader', {
-      operation: 'diagnostics.echo',
-      items: echo(10),
-    });
-    const url = `${server.baseUrl}/batches/${target.batch.batchId as string}`;
-    const idle = await loadFromOwnProcess(url, reader, 3);
-    const busyBatch = runBatch(server.baseUrl, 'bench-busy', {
-      operation: 'diagnostics.echo',
-      items: echo(LARGE),
-      options: { chunkSize: 500 },
-    });
-    await new Promise((r) => setTimeout(r, 200));
-    const busy = await loadFromOwnProcess(url, reader, quick ? 1 : 2);
-    const large = await busyBatch;
+    const { idle, busy, large } = await apiLatency(server);
     results.api = { idle, busy };
 
     // 8. Export of the large batch as CSV: the server's RSS while it streams (constant memory wanted).
@@ -275,16 +353,17 @@ async function main(): Promise<void> {
       target: 'peak − before ≤ 50 MB',
       met: rssPeak - rssBefore <= 50,
     });
-    rows.push({
-      benchmark: `3. GET /batches/:id, 10 clients, p50/p99 during a ${LARGE / 1000}k batch`,
-      measured: `${busy.p50} / ${busy.p99} ms`,
-      baseline: `${idle.p50} / ${idle.p99} ms idle`,
-      ratio: `${round(busy.p99 / Math.max(1, idle.p99), 2)}× p99`,
-      target: 'p99 ≤ 1.5× idle and ≤ 25 ms',
-      met: busy.p99 <= 1.5 * Math.max(1, idle.p99) && busy.p99 <= 25,
-    });
+    rows.push(apiLatencyRow('sqlite', idle, busy));
   } finally {
     await server.close();
+  }
+  const pgServer = await startServer({}, 'postgres');
+  try {
+    const { idle, busy } = await apiLatency(pgServer);
+    results.apiPostgres = { idle, busy };
+    rows.push(apiLatencyRow('postgres', idle, busy));
+  } finally {
+    await pgServer.close();
   }
 
   // 9. papers.fetch-fulltext against the fake publisher (PDFs answered after 20 ms), concurrency 1, 4, 16.
@@ -302,6 +381,24 @@ async function main(): Promise<void> {
     });
   }
   results.fulltext = fulltext;
+
+  // 11. Memory with many open batches: users × 10 sockets, every user's 2,000-item batch at once.
+  if (!quick) {
+    const many = [];
+    for (const users of [100, 300]) {
+      const run = await manyOpenBatches(users, 10, 2000);
+      many.push(run);
+      rows.push({
+        benchmark: `11. ${users} users × 10 sockets, a 2,000-item batch each at once: peak RSS, sqlite`,
+        measured: `${round(run.peakMb)} MB`,
+        baseline: `${round(run.idleMb)} MB idle, ${round(run.socketsMb)} MB with sockets open`,
+        ratio: `${Math.round(run.itemsPerSecond)} items/s`,
+        target: '≤ 250 MB',
+        met: run.peakMb <= 250,
+      });
+    }
+    results.manyOpenBatches = many;
+  }
 
   // 5. Socket latency: commit → client, every event (no coalescing).
   const socketServer = await startServer({ PROGRESS_INTERVAL_MS: '0' });

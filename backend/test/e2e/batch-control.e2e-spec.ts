@@ -203,7 +203,8 @@ describe('Retry backoff (injected clock)', () => {
       await givenBatchFeatureOn(sut);
       const user = givenUser(sut);
       const batch = await givenBatch(sut, user, { items: [{ failTimes: 2 }] });
-      const item = async () => sut.prisma.batchJobItem.findFirstOrThrow({ where: { batch: { id: batch.id } } });
+      const item = async () =>
+        sut.prisma.batchJobItem.findFirstOrThrow({ where: { batch: { id: batch.id } } });
       const waitFor = async (attempts: number) => {
         for (let i = 0; i < 400; i++) {
           const row = await item();

@@ -233,7 +233,11 @@ describe('Durability (real server processes)', () => {
     const after = readBatch(db, id);
     expect(after.finishedAt).toBeNull();
     // The stopped server recorded its chunks in flight and left no lease behind.
-    const leased = query<{ n: number }>(db, `SELECT COUNT(*) AS n FROM "BatchChunk" WHERE "batchKey" = (SELECT "key" FROM "BatchOperation" WHERE "id" = ?)`, id);
+    const leased = query<{ n: number }>(
+      db,
+      `SELECT COUNT(*) AS n FROM "BatchChunk" WHERE "batchKey" = (SELECT "key" FROM "BatchOperation" WHERE "id" = ?)`,
+      id,
+    );
     expect(leased[0].n).toBe(0);
     servers.push(await spawnServer(env));
     await waitUntil('completion', () => readBatch(db, id).finishedAt !== null);

@@ -53,6 +53,18 @@ function describeSchema(file: string): Record<string, unknown> {
 }
 
 describe('Migrations', () => {
+  it('create the retry index exactly as the file a host appends (backend/prisma/retry-index.sql)', () => {
+    const statement = fs
+      .readFileSync(path.join(ROOT, 'backend', 'prisma', 'retry-index.sql'), 'utf8')
+      .split('\n')
+      .find((line) => line.startsWith('CREATE INDEX'));
+    expect(statement).toContain('WHERE "nextAttemptAt" > 0');
+    for (const dir of [MIGRATIONS, path.join(ROOT, 'backend', 'prisma', 'postgres', 'migrations')])
+      expect(
+        fs.readFileSync(path.join(dir, '20261204000000_integer_keys', 'migration.sql'), 'utf8'),
+      ).toContain(statement);
+  });
+
   it('produce exactly the schema in schema.prisma (migrate deploy vs the schema rendered from empty)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'migrations-'));
     try {

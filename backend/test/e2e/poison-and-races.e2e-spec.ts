@@ -162,7 +162,9 @@ describe(`Control races end exact (${TEST_BACKEND})`, () => {
       const done = await waitForBatch(sut, user, batch.id, (b) => b.finishedAt !== null, 10_000);
       expect(done.status).toBe('cancelled');
       expect(done.processedCount + done.cancelledCount).toBe(10);
-      const queued = await sut.prisma.batchJobItem.count({ where: { batch: { id: batch.id }, status: 'queued' } });
+      const queued = await sut.prisma.batchJobItem.count({
+        where: { batch: { id: batch.id }, status: 'queued' },
+      });
       expect(queued).toBe(0);
     }
   });

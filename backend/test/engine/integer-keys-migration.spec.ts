@@ -180,7 +180,13 @@ describe('Migration to integer keys, on data in every state', () => {
           sealed: false,
           createdMinutesAgo: 0,
         }),
-        oldBatch({ id: ids.pending, status: 'pending', items: [queued, queued], claimedSeq: -1, createdMinutesAgo: 10 }),
+        oldBatch({
+          id: ids.pending,
+          status: 'pending',
+          items: [queued, queued],
+          claimedSeq: -1,
+          createdMinutesAgo: 10,
+        }),
         `INSERT INTO "IdempotencyRecord" ("userId", "key", "fingerprint", "state", "batchId", "expiresAt")
          VALUES ('${OWNER}', 'k-1', 'f', 'completed', '${ids.completed}', ${Date.now() + 3_600_000});`,
       ].join('\n'),
@@ -238,21 +244,36 @@ describe('Migration to integer keys, on data in every state', () => {
     await givenBatchFeatureOn(sut);
     const owner = givenUser(sut, { userId: OWNER });
 
-    const failedItems = await sut.http().get(`/batches/${ids.withErrors}/items?status=failed`).set(owner.auth);
+    const failedItems = await sut
+      .http()
+      .get(`/batches/${ids.withErrors}/items?status=failed`)
+      .set(owner.auth);
     expect(failedItems.status).toBe(200);
     expect(failedItems.body.data).toMatchObject([
-      { id: `${ids.withErrors}.0000001`, seq: 1, status: 'failed', error: 'boom', errorCategory: 'not_found' },
+      {
+        id: `${ids.withErrors}.0000001`,
+        seq: 1,
+        status: 'failed',
+        error: 'boom',
+        errorCategory: 'not_found',
+      },
     ]);
     await sut.http().get(`/batches/${ids.storing}`).set(owner.auth).expect(404);
 
     // The dead worker's chunk is taken over, the due retry and the never-claimed item run.
     const processing = await waitForBatch(sut, owner, ids.processing);
     expect(processing).toMatchObject({ status: 'completed', succeededCount: 5, processedCount: 5 });
-    expect(await waitForBatch(sut, owner, ids.pending)).toMatchObject({ status: 'completed', succeededCount: 2 });
+    expect(await waitForBatch(sut, owner, ids.pending)).toMatchObject({
+      status: 'completed',
+      succeededCount: 2,
+    });
 
     // The paused batch resumes, including the item its pause gave back.
     await sut.http().post(`/batches/${ids.paused}/resume`).set(owner.auth).expect(202);
-    expect(await waitForBatch(sut, owner, ids.paused)).toMatchObject({ status: 'completed', succeededCount: 3 });
+    expect(await waitForBatch(sut, owner, ids.paused)).toMatchObject({
+      status: 'completed',
+      succeededCount: 3,
+    });
 
     // A retry of the failed item by its public id.
     await sut
@@ -268,7 +289,11 @@ describe('Migration to integer keys, on data in every state', () => {
     });
     const cancelled = await sut.http().get(`/batches/${ids.cancelled}`).set(owner.auth).expect(200);
     expect(cancelled.body).toMatchObject({ status: 'cancelled', cancelledCount: 2, succeededCount: 1 });
-    const completedItems = await sut.http().get(`/batches/${ids.completed}/items`).set(owner.auth).expect(200);
+    const completedItems = await sut
+      .http()
+      .get(`/batches/${ids.completed}/items`)
+      .set(owner.auth)
+      .expect(200);
     expect(completedItems.body.data.map((i: { id: string }) => i.id)).toEqual([
       `${ids.completed}.0000000`,
       `${ids.completed}.0000001`,

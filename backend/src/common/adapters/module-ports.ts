@@ -14,6 +14,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { RequestContext } from '../context/request-context';
 import { createEngineDatabase } from '../../modules/shared/database/engine-database';
 import { isPostgresUrl } from '../../modules/shared/database/database-url';
+import { BACKEND_DIR } from '../prisma/database-url';
 import { AppLogger } from '../logger/app-logger';
 import { MetricsService } from '../metrics/metrics.service';
 import { PrismaService } from '../prisma/prisma.service';
@@ -84,12 +85,13 @@ export class StandaloneModulePorts {
 
   /**
    * SQLite: the engine's prepared statements on Prisma's own connection (one writer per
-   * process anyway). PostgreSQL: the engine's own pg pool, so the hot path runs plain
-   * transactions instead of Prisma's interactive ones.
+   * process anyway), or with BATCH_ENGINE_CONNECTION=own on a connection of its own, as in a
+   * host (the bench measures both). PostgreSQL: the engine's own pg pool, so the hot path
+   * runs plain transactions instead of Prisma's interactive ones.
    */
   database(): EngineDatabase {
-    return isPostgresUrl(this.config.DATABASE_URL)
-      ? createEngineDatabase(this.config.DATABASE_URL)
+    return isPostgresUrl(this.config.DATABASE_URL) || this.config.BATCH_ENGINE_CONNECTION === 'own'
+      ? createEngineDatabase(this.config.DATABASE_URL, { baseDir: BACKEND_DIR })
       : prismaEngineDatabase(this.prisma);
   }
 

@@ -43,6 +43,12 @@ const schema = z
     /** Worker loops per process; unset: 1 on SQLite (one writer), 3 on PostgreSQL (see README). */
     BATCH_WORKERS: intFrom(0, 32).optional(),
     BATCH_POLL_MS: intFrom(10, 60_000).default(200),
+    /**
+     * SQLite only: the engine's statements on Prisma's own connection (`shared`) or on a
+     * connection of its own (`own`, what a host gets from createEngineDatabase). PostgreSQL
+     * always gives the engine its own pool.
+     */
+    BATCH_ENGINE_CONNECTION: z.enum(['shared', 'own']).default('shared'),
     PROGRESS_INTERVAL_MS: intFrom(0, 60_000).default(250),
     FEATURE_FLAG_CACHE_MS: intFrom(0, 3_600_000).default(5000),
     TRUST_PROXY_HOPS: intFrom(0, 32).default(0),

@@ -62,7 +62,9 @@ export class ChunkLease {
 
   private renew(): void {
     const until = this.deps.clock.now() + this.deps.leaseMs;
-    void this.deps.chunks.renewLease(this.chunk.batchKey, this.chunk.leaseToken, until).catch(() => undefined);
+    void this.deps.chunks
+      .renewLease(this.chunk.batchKey, this.chunk.leaseToken, until)
+      .catch(() => undefined);
     if (this.chunk.holdsSlots)
       void this.deps.limits.renew(this.chunk.leaseToken, until).catch(() => undefined);
   }
