@@ -7,10 +7,9 @@ import { OperationRegistry } from './operations/operation.registry';
 import type { BatchOptions } from './batch.types';
 import { createBatchSchema, MAX_ITEM_BYTES, MAX_REPORTED_ITEM_ERRORS } from './dto/create-batch.schema';
 import {
-  hasUnstorableText,
+  hasUnstorableJsonText,
   isPlainObject,
   isStorableMetadata,
-  jsonByteLength,
   jsonDepth,
   MAX_JSON_DEPTH,
   METADATA_RULE,
@@ -19,6 +18,8 @@ import {
 export interface ValidEnvelope {
   operation: string;
   items: Record<string, unknown>[];
+  /** Each item as JSON, serialized once by the checks (the store sends these). */
+  itemsJson: string[];
   options: BatchOptions;
   metadata: Record<string, unknown> | null;
 }
@@ -57,7 +58,10 @@ export class BatchEnvelopeValidator {
     if (metadata !== null && !isStorableMetadata(metadata)) {
       throw AppException.validation('metadata is invalid', { errors: [METADATA_RULE] });
     }
-    this.rejectItems(items.map((item, index) => ({ index, errors: shapeErrors(item) })));
+    const itemsJson: string[] = new Array<string>(items.length);
+    this.rejectItems(
+      items.map((item, index) => ({ index, errors: shapeErrors(item, (json) => (itemsJson[index] = json)) })),
+    );
     const valid = items as Record<string, unknown>[];
     const allowFailures = options.allowFailures ?? true;
     if (!allowFailures) {
@@ -71,6 +75,7 @@ export class BatchEnvelopeValidator {
     return {
       operation,
       items: valid,
+      itemsJson,
       options: {
         chunkSize: options.chunkSize ?? this.settings.chunkSize,
         maxAttempts: options.maxAttempts ?? 3,
@@ -90,11 +95,16 @@ export class BatchEnvelopeValidator {
   }
 }
 
-function shapeErrors(item: unknown): string[] {
+/** The item's shape errors; hands its JSON to `serialized` (one JSON.stringify per item, reused by the store). */
+function shapeErrors(item: unknown, serialized: (json: string) => void): string[] {
   if (!isPlainObject(item)) return ['item must be a JSON object'];
+  // Depth first: nothing serializes a value nested deeper than the limit.
   if (jsonDepth(item) > MAX_JSON_DEPTH) return [`item must be nested at most ${MAX_JSON_DEPTH} levels deep`];
-  if (jsonByteLength(item) > MAX_ITEM_BYTES)
+  const json = JSON.stringify(item);
+  if (Buffer.byteLength(json, 'utf8') > MAX_ITEM_BYTES)
     return [`item must be at most ${MAX_ITEM_BYTES} bytes serialized`];
-  if (hasUnstorableText(item)) return ['item strings must not contain NUL characters or unpaired surrogates'];
+  if (hasUnstorableJsonText(json))
+    return ['item strings must not contain NUL characters or unpaired surrogates'];
+  serialized(json);
   return [];
 }

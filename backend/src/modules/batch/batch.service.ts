@@ -263,7 +263,7 @@ export class BatchService {
       const insertSlices = async () => {
         for (let start = next; start < envelope.items.length; start = next) {
           next += size;
-          const slice = JSON.stringify(envelope.items.slice(start, start + size));
+          const slice = `[${envelope.itemsJson.slice(start, start + size).join(',')}]`;
           await this.repository.transaction((tx) =>
             this.repository.insertItems(tx, batchKey, start, slice, now),
           );

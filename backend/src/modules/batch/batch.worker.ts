@@ -412,7 +412,12 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     // given back) is cancelled now, or it would wait forever in a batch nobody claims.
     if (cancelsRemaining(failedForGood, allowFailures) || batch.status === BatchStatus.Cancelled)
       batch = await this.batches.cancelRemaining(tx, batch.key, now);
-    const finished = await this.batches.finishIfSettled(tx, batch.key, now);
+    // Only a batch whose items are all settled can end: skip the statement otherwise (the row is
+    // this transaction's, so its counters cannot move meanwhile).
+    const finished =
+      batch.processedCount + batch.cancelledCount >= batch.itemCount
+        ? await this.batches.finishIfSettled(tx, batch.key, now)
+        : null;
     this.spent('recording', started);
     return { batch: finished ?? batch, finished, written, attempted: rows.length, settled };
   }

@@ -129,35 +129,32 @@ export class ChunkRepository {
           limit = slots.length;
         }
         const batchKey = Number(candidate.key);
-        const range = await this.nextRange(tx, batchKey, limit, now, retryScan);
+        const { range, claimedSeq, claimedMoved } = await this.nextRange(tx, batchKey, limit, now, retryScan);
         const items = range?.items ?? [];
         if (limits) {
           await this.limits.releaseSome(tx, candidate.operation, leaseToken, slots.slice(items.length));
           if (limits.rate && items.length > 0)
             await this.limits.countStarts(tx, candidate.operation, limits.rate, now, items.length);
         }
-        if (!range || items.length === 0) continue;
-        await tx.$executeRawUnsafe(
-          `INSERT INTO "BatchChunk" ("id", "batchKey", "fromSeq", "toSeq", "leaseOwner", "leaseExpiresAt")
-           VALUES (?, ${d.int}, ${d.int}, ${d.int}, ?, ?)`,
+        if (!range || items.length === 0) {
+          // Only a batch stored before ranges existed moves claimedSeq past settled positions without a range.
+          if (claimedMoved)
+            await tx.$executeRawUnsafe(
+              `UPDATE "BatchOperation" SET "claimedSeq" = ${d.int} WHERE "key" = ?`,
+              claimedSeq,
+              batchKey,
+            );
+          continue;
+        }
+        const row = await this.lease(tx, {
           leaseToken,
-          batchKey,
-          range.from,
-          range.to,
           workerId,
-          now + leaseMs,
-        );
-        const [row] = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
-          `UPDATE "BatchOperation"
-           SET "lastClaimedAt" = ?, "status" = '${BatchStatus.Processing}', "startedAt" = COALESCE("startedAt", ${d.ts}),
-               "updatedAt" = ${d.ts},
-               "eventSeq" = "eventSeq" + 1
-           WHERE "key" = ? RETURNING *`,
-          now,
-          d.timestamp(now),
-          d.timestamp(now),
           batchKey,
-        );
+          range,
+          claimedSeq,
+          now,
+          until: now + leaseMs,
+        });
         const batch = rowToBatch(row);
         const claimed = items.map((i) => ({
           id: itemId(batch.id, Number(i.seq)),
@@ -174,8 +171,48 @@ export class ChunkRepository {
   }
 
   /**
+   * Writes the lease: the chunk row, and the batch row's claim (served now, processing,
+   * claimedSeq, the event number); returns the batch row. One statement on PostgreSQL (a
+   * data-modifying WITH: one round trip less per chunk), two on SQLite.
+   */
+  private async lease(
+    tx: Db,
+    l: {
+      leaseToken: string;
+      workerId: string;
+      batchKey: number;
+      range: LeasedRange;
+      claimedSeq: number;
+      now: number;
+      until: number;
+    },
+  ): Promise<Record<string, unknown>> {
+    const d = this.db.dialect;
+    const insert = `INSERT INTO "BatchChunk" ("id", "batchKey", "fromSeq", "toSeq", "leaseOwner", "leaseExpiresAt")
+       VALUES (?, ${d.int}, ${d.int}, ${d.int}, ?, ?)`;
+    const insertArgs = [l.leaseToken, l.batchKey, l.range.from, l.range.to, l.workerId, l.until];
+    const update = `UPDATE "BatchOperation"
+       SET "lastClaimedAt" = ?, "status" = '${BatchStatus.Processing}', "startedAt" = COALESCE("startedAt", ${d.ts}),
+           "updatedAt" = ${d.ts}, "claimedSeq" = ${d.int}, "eventSeq" = "eventSeq" + 1
+       WHERE "key" = ? RETURNING *`;
+    const updateArgs = [l.now, d.timestamp(l.now), d.timestamp(l.now), l.claimedSeq, l.batchKey];
+    if (d.name === 'postgres') {
+      const [row] = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
+        `WITH "chunk" AS (${insert} RETURNING 1) ${update}`,
+        ...insertArgs,
+        ...updateArgs,
+      );
+      return row;
+    }
+    await tx.$executeRawUnsafe(insert, ...insertArgs);
+    const [row] = await tx.$queryRawUnsafe<Record<string, unknown>[]>(update, ...updateArgs);
+    return row;
+  }
+
+  /**
    * The next range of the batch to lease, with its queued items (at most `limit`); null
-   * when it has none now. Locks the batch row first, so claims of one batch take turns.
+   * when it has none now, and the claimedSeq to store with the lease (moved only by
+   * positions never claimed). Locks the batch row first, so claims of one batch take turns.
    */
   private async nextRange(
     tx: Db,
@@ -183,28 +220,40 @@ export class ChunkRepository {
     limit: number,
     now: number,
     retryScan: boolean,
-  ): Promise<LeasedRange | null> {
+  ): Promise<{ range: LeasedRange | null; claimedSeq: number; claimedMoved: boolean }> {
     const d = this.db.dialect;
-    // Checked again under the lock: a pause or cancel may have committed since the candidates were read.
-    const [batch] = await tx.$queryRawUnsafe<{ claimedSeq: unknown; itemCount: unknown }[]>(
-      `SELECT "claimedSeq", "itemCount" FROM "BatchOperation" WHERE "key" = ? AND "status" IN ${ACTIVE}${d.forUpdate}`,
+    // Checked again under the lock: a pause or cancel may have committed since the candidates
+    // were read. The oldest dead worker's chunk comes with it (one statement, not two).
+    const [batch] = await tx.$queryRawUnsafe<
+      { claimedSeq: unknown; itemCount: unknown; expired: string | null }[]
+    >(
+      `SELECT b."claimedSeq", b."itemCount",
+              (SELECT c."id" FROM "BatchChunk" c WHERE c."batchKey" = b."key" AND c."leaseExpiresAt" < ?
+               ORDER BY c."fromSeq" LIMIT 1) AS "expired"
+       FROM "BatchOperation" b WHERE b."key" = ? AND b."status" IN ${ACTIVE}${d.forUpdate}`,
+      now,
       batchKey,
     );
-    if (!batch) return null;
-    let claimedSeq = Number(batch.claimedSeq);
+    if (!batch) return { range: null, claimedSeq: 0, claimedMoved: false };
+    const claimedBefore = Number(batch.claimedSeq);
+    let claimedSeq = claimedBefore;
     const lastSeq = Number(batch.itemCount) - 1;
+    const found = (range: LeasedRange | null) => ({
+      range,
+      claimedSeq,
+      claimedMoved: claimedSeq !== claimedBefore,
+    });
 
     // 1. A dead worker's chunk: its attempt counts (a crash-looping item runs out of attempts).
-    const [expired] = await tx.$queryRawUnsafe<{ id: string; fromSeq: unknown; toSeq: unknown }[]>(
-      `SELECT "id", "fromSeq", "toSeq" FROM "BatchChunk" WHERE "batchKey" = ? AND "leaseExpiresAt" < ?
-       ORDER BY "fromSeq" LIMIT 1`,
-      batchKey,
-      now,
-    );
+    const [expired] = batch.expired
+      ? await tx.$queryRawUnsafe<{ fromSeq: unknown; toSeq: unknown }[]>(
+          `DELETE FROM "BatchChunk" WHERE "id" = ? RETURNING "fromSeq", "toSeq"`,
+          batch.expired,
+        )
+      : [];
     if (expired) {
       const from = Number(expired.fromSeq);
       const to = Number(expired.toSeq);
-      await tx.$executeRawUnsafe(`DELETE FROM "BatchChunk" WHERE "id" = ?`, expired.id);
       // Its items are now queued behind claimedSeq: a nextAttemptAt > 0 (due at once) puts
       // them in the retry index, where the retry scan finds those this claim leaves over.
       await tx.$executeRawUnsafe(
@@ -217,30 +266,26 @@ export class ChunkRepository {
       );
       const items = await this.queuedIn(tx, batchKey, from, to, limit);
       // Items beyond `limit` stay queued behind claimedSeq, where the retry scan finds them.
-      if (items.length > 0) return { from, to: Number(items[items.length - 1].seq), items };
+      if (items.length > 0) return found({ from, to: Number(items[items.length - 1].seq), items });
     }
 
     // 2. Items waiting for a retry (or given back by a pause or shutdown) behind claimedSeq.
     if (retryScan || claimedSeq >= lastSeq) {
       const retry = await this.dueBehind(tx, batchKey, claimedSeq, limit, now);
-      if (retry) return retry;
+      if (retry) return found(retry);
     }
 
-    // 3. Positions never claimed. A range can come back empty only for a batch stored
-    //    before ranges existed, whose early items are settled; move on past it.
+    // 3. Positions never claimed (claimedSeq moves up; stored with the lease). A range can
+    //    come back empty only for a batch stored before ranges existed, whose early items
+    //    are settled; move on past it.
     while (claimedSeq < lastSeq) {
       const from = claimedSeq + 1;
       const to = Math.min(lastSeq, claimedSeq + limit);
       claimedSeq = to;
-      await tx.$executeRawUnsafe(
-        `UPDATE "BatchOperation" SET "claimedSeq" = ${d.int} WHERE "key" = ?`,
-        claimedSeq,
-        batchKey,
-      );
       const items = await this.queuedIn(tx, batchKey, from, to, limit);
-      if (items.length > 0) return { from, to, items };
+      if (items.length > 0) return found({ from, to, items });
     }
-    return null;
+    return found(null);
   }
 
   /** The queued items with positions from…to, in order, at most `limit`. */
@@ -382,28 +427,41 @@ export class ChunkRepository {
     outcomes: OutcomeRow[],
     now: number,
   ): Promise<{ batch: BatchRecord; failedForGood: number; written: number }> {
-    const held = await db.$queryRawUnsafe<{ id: string }[]>(
-      `DELETE FROM "BatchChunk" WHERE "id" = ? AND "batchKey" = ? RETURNING "id"`,
-      leaseToken,
-      batchKey,
-    );
-    if (held.length === 0) {
-      const batch = await this.batches.moveCounters(
-        db,
-        batchKey,
-        { succeeded: 0, failed: 0, cancelled: 0 },
-        now,
-      );
-      return { batch, failedForGood: 0, written: 0 };
-    }
     const d = this.db.dialect;
+    // The fence: the chunk row goes with the outcomes. On PostgreSQL in the same statement
+    // (a data-modifying WITH: one round trip less per chunk), on SQLite just before; either
+    // way a worker whose range was taken over finds no row and writes no outcome.
+    const fence =
+      d.name === 'postgres'
+        ? {
+            with: `WITH "held" AS (DELETE FROM "BatchChunk" WHERE "id" = ? AND "batchKey" = ? RETURNING 1) `,
+            args: [leaseToken, batchKey],
+            where: ` AND EXISTS (SELECT 1 FROM "held")`,
+          }
+        : { with: '', args: [], where: '' };
+    if (d.name !== 'postgres') {
+      const held = await db.$queryRawUnsafe<{ id: string }[]>(
+        `DELETE FROM "BatchChunk" WHERE "id" = ? AND "batchKey" = ? RETURNING "id"`,
+        leaseToken,
+        batchKey,
+      );
+      if (held.length === 0) {
+        const batch = await this.batches.moveCounters(
+          db,
+          batchKey,
+          { succeeded: 0, failed: 0, cancelled: 0 },
+          now,
+        );
+        return { batch, failedForGood: 0, written: 0 };
+      }
+    }
     // The common chunk succeeds whole: a leaner statement (three JSON fields per item, no
     // RETURNING) writes it, measured ~15 % cheaper than the general one on SQLite. Every
     // outcome names its row by (batchKey, seq) from the JSON: with the batch key as a
     // constant instead, SQLite's planner scans the batch's rows for each outcome.
     if (outcomes.every((o) => o.status === ItemStatus.Success)) {
       const written = await db.$executeRawUnsafe(
-        `UPDATE "BatchJobItem"
+        `${fence.with}UPDATE "BatchJobItem"
          SET "status" = '${ItemStatus.Success}', "result" = o."r", "error" = NULL, "errorCategory" = NULL,
              "retryable" = NULL, "nextAttemptAt" = 0,
              "attempts" = "attempts" + 1, "progress" = 100, "updatedAt" = ${d.ts}
@@ -413,7 +471,8 @@ export class ChunkRepository {
            ['r', 'jsonb'],
          ])}
          WHERE "BatchJobItem"."batchKey" = o."b" AND "BatchJobItem"."seq" = o."s"
-           AND "BatchJobItem"."status" = '${ItemStatus.Queued}'`,
+           AND "BatchJobItem"."status" = '${ItemStatus.Queued}'${fence.where}`,
+        ...fence.args,
         d.timestamp(now),
         JSON.stringify(
           outcomes.map((o) => ({ b: batchKey, s: o.seq, r: o.result === undefined ? null : o.result })),
@@ -442,7 +501,7 @@ export class ChunkRepository {
       })),
     );
     const written = await db.$queryRawUnsafe<{ status: string }[]>(
-      `UPDATE "BatchJobItem"
+      `${fence.with}UPDATE "BatchJobItem"
        SET "status" = o."s",
            "result" = CASE WHEN o."s" = '${ItemStatus.Success}' THEN o."r" ELSE "result" END,
            "error" = o."e", "errorCategory" = o."c", "retryable" = o."t",
@@ -461,8 +520,9 @@ export class ChunkRepository {
          ['t', 'boolean'],
        ])}
        WHERE "BatchJobItem"."batchKey" = o."b" AND "BatchJobItem"."seq" = o."q"
-         AND "BatchJobItem"."status" = '${ItemStatus.Queued}'
+         AND "BatchJobItem"."status" = '${ItemStatus.Queued}'${fence.where}
        RETURNING "BatchJobItem"."status" AS "status"`,
+      ...fence.args,
       d.timestamp(now),
       payload,
     );

@@ -41,6 +41,18 @@ export function hasUnstorableText(value: unknown): boolean {
   return false;
 }
 
+/**
+ * `hasUnstorableText` on a value's JSON.stringify output: JSON.stringify writes NUL as
+ * `\u0000` and an unpaired surrogate as `\udXXX` (paired ones stay raw), so an escape of
+ * either, after an even run of backslashes (an odd one is an escaped backslash before a
+ * literal `u`), is one. Lets a caller that serializes anyway skip the second walk.
+ */
+export function hasUnstorableJsonText(json: string): boolean {
+  return UNSTORABLE_ESCAPE.test(json);
+}
+
+const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/;
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
