@@ -12,8 +12,16 @@ export interface ManyBatchesRun {
   socketsMb: number;
   /** Server peak RSS (VmHWM) through all the batches. */
   peakMb: number;
+  /** V8 heap in use (nodejs_heap_size_used_bytes) with the sockets open, at the end, and 3 s later. */
+  heapUsedMb: { sockets: number; end: number; settled: number };
   ms: number;
   itemsPerSecond: number;
+}
+
+/** The server's V8 heap in use, from its /metrics. */
+async function heapUsedMb(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? NaN) / 2 ** 20;
 }
 
 export async function manyOpenBatches(
@@ -46,6 +54,7 @@ export async function manyOpenBatches(
         ...(await Promise.all(wanted.slice(i, i + 50).map((t) => connectSocket(server.baseUrl, t)))),
       );
     const socketsMb = currentRssMb(pid);
+    const heapAtSockets = await heapUsedMb(server.baseUrl);
     const finished = tokens.map(
       (_, u) => new Promise((resolve) => sockets[u * socketsPerUser].on('batch-complete', resolve)),
     );
@@ -61,7 +70,11 @@ export async function manyOpenBatches(
     else await Promise.all(tokens.map(post));
     await Promise.all(finished);
     const ms = performance.now() - started;
+    const heapAtEnd = await heapUsedMb(server.baseUrl);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const heapSettled = await heapUsedMb(server.baseUrl);
     return {
+      heapUsedMb: { sockets: heapAtSockets, end: heapAtEnd, settled: heapSettled },
       users,
       socketsPerUser,
       itemsPerBatch,
