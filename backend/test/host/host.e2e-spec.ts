@@ -8,6 +8,7 @@ import request from 'supertest';
 import { io, Socket } from 'socket.io-client';
 import { hostToken } from './host-auth.guard';
 import { createHostApp, prepareHostDatabase } from './host-app';
+import { freePort } from '../support/server-process';
 import { connectedSocket } from '../support/sockets';
 import { until } from '../support/wait';
 
@@ -210,7 +211,7 @@ describe('A host process that dies mid-batch (SIGKILL, or its own process.exit(0
       const file = path.join(dir, 'host.db');
       prepareHostDatabase(file);
       const start = async (): Promise<{ child: ChildProcess; base: string }> => {
-        const port = 20000 + Math.floor(Math.random() * 20000);
+        const port = await freePort();
         const child = spawn(
           process.execPath,
           [
@@ -226,13 +227,20 @@ describe('A host process that dies mid-batch (SIGKILL, or its own process.exit(0
               HOST_LOG: path.join(dir, 'host.log'),
               PORT: String(port),
             },
-            stdio: 'ignore',
+            stdio: ['ignore', 'ignore', 'pipe'],
           },
         );
+        let stderr = '';
+        child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
         const base = `http://127.0.0.1:${port}/api`;
         await until(
           'host start',
-          async () => (await fetch(`${base}/health`).catch(() => null))?.ok === true,
+          async () => {
+            // A host that died while starting fails the test now, with its own words.
+            if (child.exitCode !== null || child.signalCode !== null)
+              throw new Error(`the host exited while starting: ${stderr}`);
+            return (await fetch(`${base}/health`).catch(() => null))?.ok === true;
+          },
           60_000,
         );
         return { child, base };
