@@ -5,7 +5,12 @@ import { BATCH_SETTINGS, type BatchSettings } from './batch.options';
 import { formatIssues } from '../shared/zod-params';
 import { OperationRegistry } from './operations/operation.registry';
 import type { BatchOptions } from './batch.types';
-import { createBatchSchema, MAX_ITEM_BYTES, MAX_REPORTED_ITEM_ERRORS } from './dto/create-batch.schema';
+import {
+  appendItemsSchema,
+  createBatchSchema,
+  MAX_ITEM_BYTES,
+  MAX_REPORTED_ITEM_ERRORS,
+} from './dto/create-batch.schema';
 import {
   hasUnstorableJsonText,
   isPlainObject,
@@ -39,16 +44,7 @@ export class BatchEnvelopeValidator {
     if (!parsed.success)
       throw AppException.validation('Invalid batch request', { errors: formatIssues(parsed.error.issues) });
     const { operation, items, options = {}, metadata = null } = parsed.data;
-    if (items.length > this.settings.maxBatchItems) {
-      throw new AppException(
-        ErrorCode.BatchTooLarge,
-        `A batch holds at most ${this.settings.maxBatchItems} items`,
-        {
-          maxItems: this.settings.maxBatchItems,
-          received: items.length,
-        },
-      );
-    }
+    this.checkSize(items.length);
     const handler = this.registry.get(operation);
     if (!handler) {
       throw new AppException(ErrorCode.UnknownOperation, `Unknown operation "${operation}"`, {
@@ -58,20 +54,8 @@ export class BatchEnvelopeValidator {
     if (metadata !== null && !isStorableMetadata(metadata)) {
       throw AppException.validation('metadata is invalid', { errors: [METADATA_RULE] });
     }
-    const itemsJson: string[] = new Array<string>(items.length);
-    this.rejectItems(
-      items.map((item, index) => ({ index, errors: shapeErrors(item, (json) => (itemsJson[index] = json)) })),
-    );
-    const valid = items as Record<string, unknown>[];
     const allowFailures = options.allowFailures ?? true;
-    if (!allowFailures) {
-      this.rejectItems(
-        valid.map((item, index) => {
-          const check = this.registry.check(handler, item);
-          return { index, errors: check.ok ? [] : check.errors };
-        }),
-      );
-    }
+    const { valid, itemsJson } = this.checkItems(items, operation, allowFailures);
     return {
       operation,
       items: valid,
@@ -83,6 +67,60 @@ export class BatchEnvelopeValidator {
       },
       metadata,
     };
+  }
+
+  /**
+   * Checks a POST /batches/:id/items body for a batch of `operation` that holds
+   * `itemCount` items, as creation checks its items; returns the items as JSON.
+   */
+  validateAppend(body: unknown, operation: string, allowFailures: boolean, itemCount: number): string[] {
+    const parsed = appendItemsSchema.safeParse(body);
+    if (!parsed.success)
+      throw AppException.validation('Invalid items', { errors: formatIssues(parsed.error.issues) });
+    this.checkSize(itemCount + parsed.data.items.length, itemCount);
+    return this.checkItems(parsed.data.items, operation, allowFailures).itemsJson;
+  }
+
+  /** The most items a batch may hold (MAX_BATCH_ITEMS), appended ones included. */
+  get maxItems(): number {
+    return this.settings.maxBatchItems;
+  }
+
+  /** 413 BATCH_TOO_LARGE past `maxBatchItems` (a batch's items, appended ones included). */
+  checkSize(total: number, stored = 0): void {
+    if (total <= this.settings.maxBatchItems) return;
+    throw new AppException(
+      ErrorCode.BatchTooLarge,
+      `A batch holds at most ${this.settings.maxBatchItems} items`,
+      {
+        maxItems: this.settings.maxBatchItems,
+        received: total - stored,
+        ...(stored > 0 ? { stored } : {}),
+      },
+    );
+  }
+
+  /** Every item's shape, then (when failures are not allowed) the operation's schema; the items as JSON. */
+  private checkItems(
+    items: unknown[],
+    operation: string,
+    allowFailures: boolean,
+  ): { valid: Record<string, unknown>[]; itemsJson: string[] } {
+    const itemsJson: string[] = new Array<string>(items.length);
+    this.rejectItems(
+      items.map((item, index) => ({ index, errors: shapeErrors(item, (json) => (itemsJson[index] = json)) })),
+    );
+    const valid = items as Record<string, unknown>[];
+    const handler = this.registry.get(operation);
+    if (!allowFailures && handler) {
+      this.rejectItems(
+        valid.map((item, index) => {
+          const check = this.registry.check(handler, item);
+          return { index, errors: check.ok ? [] : check.errors };
+        }),
+      );
+    }
+    return { valid, itemsJson };
   }
 
   private rejectItems(results: ItemError[]): void {

@@ -31,7 +31,12 @@ import {
   type ExportItemsQuery,
   exportItemsQuerySchema,
 } from './dto/batch-query.dto';
-import { createBatchSchema, type RetryBody, retryBatchSchema } from './dto/create-batch.schema';
+import {
+  appendItemsSchema,
+  createBatchSchema,
+  type RetryBody,
+  retryBatchSchema,
+} from './dto/create-batch.schema';
 
 @ApiTags('batches')
 @ApiBearerAuth()
@@ -74,11 +79,42 @@ export class BatchController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const { batch, replayed, rateLimitHeaders } = await this.batches.create(user, body, key);
-    res.status(replayed ? 200 : 202).location(`${routePrefix(this.app)}/batches/${batch.id}`);
-    for (const [name, value] of Object.entries(rateLimitHeaders)) res.setHeader(name, value);
-    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    return batch;
+    const written = await this.batches.create(user, body, key);
+    res.location(`${routePrefix(this.app)}/batches/${written.batch.id}`);
+    return accepted(res, written);
+  }
+
+  @Post(':id/items')
+  @UseGuards(RequestSizeGuard)
+  @ApiOperation({
+    summary:
+      'Append items to your batch until it ends (202: the batch with its new itemCount). Errors: 400 VALIDATION_FAILED, 404 NOT_FOUND, 409 INVALID_STATE (ended or cancelled) / IDEMPOTENCY_IN_PROGRESS, 413 BATCH_TOO_LARGE/PAYLOAD_TOO_LARGE, 422 IDEMPOTENCY_KEY_REUSED, 429 RATE_LIMITED',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: '1…255 characters; the same key and body within 24 h replay the first answer',
+  })
+  @ApiBodyFrom(appendItemsSchema)
+  @ApiOk(202, batchViewSchema, 'Accepted: the batch with the added items counted')
+  @ApiOk(200, batchViewSchema, 'Idempotent replay (header Idempotent-Replayed: true): the batch now')
+  @ApiErrors(
+    ErrorCode.ValidationFailed,
+    ErrorCode.NotFound,
+    ErrorCode.InvalidState,
+    ErrorCode.IdempotencyInProgress,
+    ErrorCode.IdempotencyKeyReused,
+    ErrorCode.BatchTooLarge,
+    ErrorCode.PayloadTooLarge,
+  )
+  async append(
+    @CurrentUser() user: ModuleUser,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    return accepted(res, await this.batches.append(user, id, body, key));
   }
 
   @Get()
@@ -185,4 +221,15 @@ export class BatchController {
 function routePrefix(app: ApplicationConfig): string {
   const prefix = app.getGlobalPrefix().replace(/^\/+|\/+$/g, '');
   return prefix ? `/${prefix}` : '';
+}
+
+/** 202 with the quota headers, or 200 with `Idempotent-Replayed: true` for a replay; the batch as the body. */
+function accepted<T>(
+  res: Response,
+  written: { batch: T; replayed: boolean; rateLimitHeaders: Record<string, string> },
+): T {
+  res.status(written.replayed ? 200 : 202);
+  for (const [name, value] of Object.entries(written.rateLimitHeaders)) res.setHeader(name, value);
+  if (written.replayed) res.setHeader('Idempotent-Replayed', 'true');
+  return written.batch;
 }

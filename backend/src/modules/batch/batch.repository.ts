@@ -99,6 +99,49 @@ export class BatchRepository implements OnApplicationShutdown {
     return db.$executeRawUnsafe(sql, batchKey, firstSeq, at, at, itemsJson);
   }
 
+  /**
+   * Appends items to a batch that has not ended, in one transaction: the batch row is
+   * locked, the items get the positions after its last one, and `itemCount` moves with
+   * them, so claims see all of them or none and the batch cannot end in between. Returns
+   * null (nothing stored) when the batch has ended or been cancelled meanwhile, or when
+   * the items would take it past `maxItems`.
+   */
+  async appendItems(
+    batchKey: number,
+    itemsJson: string[],
+    maxItems: number,
+    now: number,
+  ): Promise<{ batch: BatchRecord } | { refused: 'ended' | 'too_large'; itemCount: number }> {
+    const d = this.db.dialect;
+    return this.transaction(async (tx) => {
+      const [row] = await tx.$queryRawUnsafe<{ itemCount: unknown; status: string; finishedAt: unknown }[]>(
+        `SELECT "itemCount", "status", "finishedAt" FROM "BatchOperation" WHERE "key" = ? AND "sealed" = TRUE${d.forUpdate}`,
+        batchKey,
+      );
+      const itemCount = Number(row?.itemCount ?? 0);
+      if (!row || row.finishedAt !== null || row.status === BatchStatus.Cancelled)
+        return { refused: 'ended' as const, itemCount };
+      if (itemCount + itemsJson.length > maxItems) return { refused: 'too_large' as const, itemCount };
+      const { size } = this.insertSlices;
+      for (let start = 0; start < itemsJson.length; start += size)
+        await this.insertItems(
+          tx,
+          batchKey,
+          itemCount + start,
+          `[${itemsJson.slice(start, start + size).join(',')}]`,
+          new Date(now),
+        );
+      const [updated] = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
+        `UPDATE "BatchOperation" SET "itemCount" = "itemCount" + ${d.int}, "updatedAt" = ${d.ts}, "eventSeq" = "eventSeq" + 1
+         WHERE "key" = ? RETURNING *`,
+        itemsJson.length,
+        d.timestamp(now),
+        batchKey,
+      );
+      return { batch: rowToBatch(updated) };
+    });
+  }
+
   /** Makes a fully stored batch claimable. */
   async seal(batchId: string): Promise<void> {
     await this.prisma.batchOperation.update({ where: { id: batchId }, data: { sealed: true } });

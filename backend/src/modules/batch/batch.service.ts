@@ -87,6 +87,63 @@ export class BatchService {
     }
   }
 
+  /**
+   * Appends items to the caller's batch while it has not ended (POST /batches/:id/items):
+   * the same checks and sizes as creation, `BATCH_ITEM_PROCESSING` charged by the added
+   * count, nothing stored and nothing charged on any 4xx; 409 INVALID_STATE once the batch
+   * has ended or was cancelled. With an Idempotency-Key, the same body again replays.
+   */
+  async append(
+    user: ModuleUser,
+    id: string,
+    body: unknown,
+    idempotencyKey?: string,
+  ): Promise<{ batch: BatchView; replayed: boolean; rateLimitHeaders: Record<string, string> }> {
+    const key = IdempotencyService.validateKey(idempotencyKey);
+    const batch = await this.findVisible(user, id);
+    const itemsJson = this.validator.validateAppend(
+      body,
+      batch.operation,
+      batch.options.allowFailures,
+      batch.itemCount,
+    );
+    if (key) {
+      const fingerprint = IdempotencyService.fingerprint({ appendTo: batch.id, body });
+      const claim = await this.idempotency.begin(user.userId, key, fingerprint);
+      if (claim.kind === 'replay')
+        return { batch: await this.get(user, claim.batchId), replayed: true, rateLimitHeaders: {} };
+    }
+    try {
+      if (batch.finishedAt !== null || batch.status === BatchStatus.Cancelled)
+        throw AppException.invalidState(`Batch is ${batch.status}; items can be added only until it ends`);
+      const rateLimitHeaders = await enforceRateLimit(this.limiter, this.logger, `user:${user.userId}`, [
+        { policy: 'BATCH_ITEM_PROCESSING', cost: itemsJson.length },
+      ]);
+      const outcome = await this.repository.appendItems(
+        batch.key,
+        itemsJson,
+        this.validator.maxItems,
+        this.clock.now(),
+      );
+      if ('refused' in outcome) {
+        if (outcome.refused === 'too_large')
+          this.validator.checkSize(outcome.itemCount + itemsJson.length, outcome.itemCount);
+        throw AppException.invalidState('Batch has ended; items can be added only until it ends');
+      }
+      if (key) await this.idempotency.complete(user.userId, key, batch.id);
+      this.logger.business('batch.appended', {
+        batchId: batch.id,
+        userId: user.userId,
+        added: itemsJson.length,
+      });
+      this.events.publish(BatchEvent.Queued, { batchId: batch.id });
+      return { batch: this.announce(outcome.batch, null), replayed: false, rateLimitHeaders };
+    } catch (error) {
+      if (key) await this.idempotency.abandon(user.userId, key);
+      throw error;
+    }
+  }
+
   async get(user: ModuleUser, id: string): Promise<BatchView> {
     return toBatchView(await this.findVisible(user, id));
   }

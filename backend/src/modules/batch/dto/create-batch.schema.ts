@@ -34,6 +34,13 @@ export const createBatchSchema = z.strictObject({
 
 export type CreateBatchBody = z.infer<typeof createBatchSchema>;
 
+/** The body of POST /batches/:id/items: more items for an open batch (checked as at creation). */
+export const appendItemsSchema = z.strictObject({
+  items: z
+    .array(z.unknown(), { error: 'must be an array of JSON objects' })
+    .min(1, 'must contain at least one item'),
+});
+
 export const retryBatchSchema = z.strictObject({
   itemIds: z
     .array(z.string({ error: 'must be strings' }).min(1).max(64), { error: 'must be an array of item ids' })
