@@ -45,6 +45,7 @@ export class AppModule {
               leaseMs: config.BATCH_LEASE_MS,
               retryBaseMs: config.BATCH_RETRY_BASE_MS,
               maxRetryAfterMs: config.BATCH_MAX_RETRY_AFTER_MS,
+              maxOpenSeconds: config.BATCH_MAX_OPEN_SECONDS,
               retentionDays: config.BATCH_RETENTION_DAYS,
               workers: config.BATCH_WORKERS,
               pollMs: config.BATCH_POLL_MS,

@@ -129,6 +129,36 @@ describe('Appending items to a batch (e2e)', () => {
     }
   });
 
+  it('keeps a batch open for keepOpenSeconds: an append after it ended reopens it, after the window it is 409', async () => {
+    const user = givenUser(sut);
+    const tooLong = await sut
+      .http()
+      .post('/batches')
+      .set(user.auth)
+      .send({ operation: 'diagnostics.echo', items: echoItems(1), options: { keepOpenSeconds: 86_401 } })
+      .expect(400);
+    expect(tooLong.body.details.errors).toEqual(['options.keepOpenSeconds must be at most 86400']);
+
+    const open = await givenBatch(sut, user, { items: echoItems(3), options: { keepOpenSeconds: 600 } });
+    expect(open.options).toMatchObject({ keepOpenSeconds: 600 });
+    const first = await waitForBatch(sut, user, open.id);
+    expect(first).toMatchObject({ status: 'completed', itemCount: 3 });
+    const reopened = await append(user.auth, open.id, { items: echoItems(2, { late: true }) }).expect(202);
+    expect(reopened.body).toMatchObject({ status: 'processing', itemCount: 5, finishedAt: null });
+    expect(await waitForBatch(sut, user, open.id)).toMatchObject({
+      status: 'completed',
+      itemCount: 5,
+      succeededCount: 5,
+      processedCount: 5,
+    });
+
+    const brief = await givenBatch(sut, user, { items: echoItems(1), options: { keepOpenSeconds: 1 } });
+    await waitForBatch(sut, user, brief.id);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const closed = await append(user.auth, brief.id, { items: echoItems(1) }).expect(409);
+    expect(closed.body.code).toBe('INVALID_STATE');
+  });
+
   it('refuses bad input with the contract error and changes nothing; another user gets 404', async () => {
     const user = givenUser(sut);
     const batch = await givenBatch(sut, user, {

@@ -81,6 +81,8 @@ const schema = z
     FULLTEXT_EXTRACT_TIMEOUT_MS: intFrom(100, 600_000).default(30_000),
     /** Upper bound of an outside server's Retry-After, for holds and for an item's next attempt. */
     BATCH_MAX_RETRY_AFTER_MS: intFrom(1000, 30 * 24 * 3_600_000).default(3_600_000),
+    /** Upper bound of a batch's keepOpenSeconds (seconds it takes appended items after it is created). */
+    BATCH_MAX_OPEN_SECONDS: intFrom(1, 30 * 86_400).default(86_400),
     /** Bearer token for GET /metrics in production (unset: /metrics answers 404 there). */
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   })

@@ -54,6 +54,10 @@ export class BatchEnvelopeValidator {
     if (metadata !== null && !isStorableMetadata(metadata)) {
       throw AppException.validation('metadata is invalid', { errors: [METADATA_RULE] });
     }
+    if (options.keepOpenSeconds !== undefined && options.keepOpenSeconds > this.settings.maxOpenSeconds)
+      throw AppException.validation('Invalid batch request', {
+        errors: [`options.keepOpenSeconds must be at most ${this.settings.maxOpenSeconds}`],
+      });
     const allowFailures = options.allowFailures ?? true;
     const { valid, itemsJson } = this.checkItems(items, operation, allowFailures);
     return {
@@ -64,6 +68,7 @@ export class BatchEnvelopeValidator {
         chunkSize: options.chunkSize ?? this.settings.chunkSize,
         maxAttempts: options.maxAttempts ?? 3,
         allowFailures,
+        ...(options.keepOpenSeconds !== undefined ? { keepOpenSeconds: options.keepOpenSeconds } : {}),
       },
       metadata,
     };

@@ -19,6 +19,8 @@ export interface BatchSettings {
   retryBaseMs: number;
   /** Upper bound of an outside server's Retry-After: for holds and for an item's next attempt. */
   maxRetryAfterMs: number;
+  /** Upper bound of a batch's `keepOpenSeconds` (how long it takes appended items, ended or not). */
+  maxOpenSeconds: number;
   retentionDays: number;
   /** Worker loops in this process (0: API only; 3 pays off on PostgreSQL, see docs/integrating.md). */
   workers: number;
@@ -36,6 +38,7 @@ export const DEFAULT_BATCH_SETTINGS: BatchSettings = {
   leaseMs: 30_000,
   retryBaseMs: 2000,
   maxRetryAfterMs: 3_600_000,
+  maxOpenSeconds: 86_400,
   retentionDays: 30,
   workers: 1,
   pollMs: 200,

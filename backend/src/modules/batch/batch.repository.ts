@@ -6,7 +6,7 @@ import type { SqlExecutor } from '../shared/database/sql-executor';
 import { BatchStatus, ItemStatus } from './batch-status';
 import { finalStatusSql } from './batch-lifecycle';
 import { rowToBatch } from './batch-row.mapper';
-import type { BatchRecord } from './batch.types';
+import { type BatchRecord, takesItems } from './batch.types';
 
 export type Db = SqlExecutor;
 
@@ -100,11 +100,12 @@ export class BatchRepository implements OnApplicationShutdown {
   }
 
   /**
-   * Appends items to a batch that has not ended, in one transaction: the batch row is
-   * locked, the items get the positions after its last one, and `itemCount` moves with
-   * them, so claims see all of them or none and the batch cannot end in between. Returns
-   * null (nothing stored) when the batch has ended or been cancelled meanwhile, or when
-   * the items would take it past `maxItems`.
+   * Appends items to a batch that takes them (`takesItems`: not ended, or ended but still
+   * in its open window, which reopens it: `processing` again, not finished), in one
+   * transaction: the batch row is locked, the items get the positions after its last one,
+   * and `itemCount` moves with them, so claims see all of them or none and the batch cannot
+   * end in between. Refused (nothing stored) when the batch stopped taking items meanwhile,
+   * or when the items would take it past `maxItems`.
    */
   async appendItems(
     batchKey: number,
@@ -114,13 +115,13 @@ export class BatchRepository implements OnApplicationShutdown {
   ): Promise<{ batch: BatchRecord } | { refused: 'ended' | 'too_large'; itemCount: number }> {
     const d = this.db.dialect;
     return this.transaction(async (tx) => {
-      const [row] = await tx.$queryRawUnsafe<{ itemCount: unknown; status: string; finishedAt: unknown }[]>(
-        `SELECT "itemCount", "status", "finishedAt" FROM "BatchOperation" WHERE "key" = ? AND "sealed" = TRUE${d.forUpdate}`,
+      const [row] = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
+        `SELECT * FROM "BatchOperation" WHERE "key" = ? AND "sealed" = TRUE${d.forUpdate}`,
         batchKey,
       );
-      const itemCount = Number(row?.itemCount ?? 0);
-      if (!row || row.finishedAt !== null || row.status === BatchStatus.Cancelled)
-        return { refused: 'ended' as const, itemCount };
+      const current = row ? rowToBatch(row) : null;
+      const itemCount = current?.itemCount ?? 0;
+      if (!current || !takesItems(current, now)) return { refused: 'ended' as const, itemCount };
       if (itemCount + itemsJson.length > maxItems) return { refused: 'too_large' as const, itemCount };
       const { size } = this.insertSlices;
       for (let start = 0; start < itemsJson.length; start += size)
@@ -132,7 +133,8 @@ export class BatchRepository implements OnApplicationShutdown {
           new Date(now),
         );
       const [updated] = await tx.$queryRawUnsafe<Record<string, unknown>[]>(
-        `UPDATE "BatchOperation" SET "itemCount" = "itemCount" + ${d.int}, "updatedAt" = ${d.ts}, "eventSeq" = "eventSeq" + 1
+        `UPDATE "BatchOperation" SET "itemCount" = "itemCount" + ${d.int}, "updatedAt" = ${d.ts}, "eventSeq" = "eventSeq" + 1,
+           "status" = CASE WHEN "finishedAt" IS NULL THEN "status" ELSE '${BatchStatus.Processing}' END, "finishedAt" = NULL
          WHERE "key" = ? RETURNING *`,
         itemsJson.length,
         d.timestamp(now),

@@ -23,7 +23,7 @@ import { BatchStatus } from './batch-status';
 import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
 import { BatchRepository, RESUMED_STATUS } from './batch.repository';
 import { itemId, seqOfItemId } from './batch-row.mapper';
-import { BatchRecord, BatchView, ItemView, toBatchView } from './batch.types';
+import { BatchRecord, BatchView, ItemView, takesItems, toBatchView } from './batch.types';
 import { ListBatchesQuery, ListItemsQuery } from './dto/batch-query.dto';
 import type { RetryBody } from './dto/create-batch.schema';
 import type { ExportItemsQuery } from './dto/batch-query.dto';
@@ -114,8 +114,10 @@ export class BatchService {
         return { batch: await this.get(user, claim.batchId), replayed: true, rateLimitHeaders: {} };
     }
     try {
-      if (batch.finishedAt !== null || batch.status === BatchStatus.Cancelled)
-        throw AppException.invalidState(`Batch is ${batch.status}; items can be added only until it ends`);
+      if (!takesItems(batch, this.clock.now()))
+        throw AppException.invalidState(
+          `Batch is ${batch.status}; items can be added only until it ends (or within its keepOpenSeconds)`,
+        );
       const rateLimitHeaders = await enforceRateLimit(this.limiter, this.logger, `user:${user.userId}`, [
         { policy: 'BATCH_ITEM_PROCESSING', cost: itemsJson.length },
       ]);
@@ -128,7 +130,9 @@ export class BatchService {
       if ('refused' in outcome) {
         if (outcome.refused === 'too_large')
           this.validator.checkSize(outcome.itemCount + itemsJson.length, outcome.itemCount);
-        throw AppException.invalidState('Batch has ended; items can be added only until it ends');
+        throw AppException.invalidState(
+          'Batch has ended; items can be added only until it ends (or within its keepOpenSeconds)',
+        );
       }
       if (key) await this.idempotency.complete(user.userId, key, batch.id);
       this.logger.business('batch.appended', {

@@ -40,6 +40,13 @@ export const batchViewSchema = z.object({
     chunkSize: z.number().int(),
     maxAttempts: z.number().int(),
     allowFailures: z.boolean(),
+    keepOpenSeconds: z
+      .number()
+      .int()
+      .optional()
+      .describe(
+        'Seconds after creation during which POST /batches/:id/items is taken, even once the batch has ended',
+      ),
   }),
   metadata: z.record(z.string(), z.unknown()).nullable(),
   correlationId: z.string(),
@@ -112,4 +119,16 @@ export interface BatchOptions {
   chunkSize: number;
   maxAttempts: number;
   allowFailures: boolean;
+  /** Seconds after creation during which items may be appended, even once the batch has ended (it reopens). */
+  keepOpenSeconds?: number;
+}
+
+/** Whether the batch still takes appended items at `now` (epoch ms): not cancelled, and not ended or still in its open window. */
+export function takesItems(
+  b: Pick<BatchRecord, 'status' | 'finishedAt' | 'createdAt' | 'options'>,
+  now: number,
+): boolean {
+  if (b.status === 'cancelled') return false;
+  if (b.finishedAt === null) return true;
+  return now < b.createdAt.getTime() + (b.options.keepOpenSeconds ?? 0) * 1000;
 }

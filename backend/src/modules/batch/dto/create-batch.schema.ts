@@ -17,6 +17,11 @@ const optionsSchema = z.strictObject({
     .max(10, 'must be between 1 and 10')
     .optional(),
   allowFailures: z.boolean({ error: 'must be a boolean' }).optional(),
+  keepOpenSeconds: z
+    .number({ error: 'must be an integer' })
+    .int('must be an integer')
+    .min(1, 'must be at least 1')
+    .optional(),
 });
 
 /** The envelope of POST /batches; item contents are checked separately (per item, with indexes). */
