@@ -32,7 +32,13 @@ export interface PublisherRequest {
  * a PDF at once after `setTrickle(false)`). It records every request and the most
  * connections it ever had open at once.
  */
-export async function startFakePublisher(delayMs = 150) {
+/**
+ * `openAccess` makes it an Unpaywall-style resolver too, under `/oa/<doi>?email=…`: a DOI
+ * listed there answers `{ best_oa_location: { url_for_pdf } }` (the value, with `{self}`
+ * replaced by this server's origin; `GARBAGE` answers a body that is not JSON, `BUSY` a
+ * 503); any other DOI 404. `/oa-files/<name>.pdf` serves a PDF.
+ */
+export async function startFakePublisher(delayMs = 150, openAccess: Record<string, string> = {}) {
   const requests: PublisherRequest[] = [];
   let open = 0;
   let maxOpen = 0;
@@ -65,6 +71,24 @@ export async function startFakePublisher(delayMs = 150) {
         () => void makePdf(`Sentence of paper ${name}.`).then((b) => reply(200, 'application/pdf', b)),
         delayMs,
       );
+    if (path.startsWith('/oa/')) {
+      const asked = path.slice('/oa/'.length).replace(/\?.*$/, '');
+      const answer = openAccess[asked];
+      if (answer === undefined) return reply(404, 'application/json', '{"message":"not found"}');
+      if (answer === 'GARBAGE') return reply(200, 'application/json', '<html>not json');
+      if (answer === 'BUSY') return reply(503, 'application/json', '{"message":"busy"}');
+      const self = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      return reply(
+        200,
+        'application/json',
+        JSON.stringify({
+          doi: asked,
+          is_oa: true,
+          best_oa_location: { url_for_pdf: answer.replace('{self}', self) },
+        }),
+      );
+    }
+    if (path.startsWith('/oa-files/')) return pdf(`open access ${path.slice('/oa-files/'.length)}`);
     const doi = path.replace(/^\/10\.9999\//, '');
     if (doi.startsWith('ok-')) return pdf(doi.slice(3));
     if (doi.startsWith('slow-')) {

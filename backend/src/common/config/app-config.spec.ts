@@ -48,6 +48,8 @@ describe(loadConfig.name, () => {
     [{ FULLTEXT_ALLOWED_PORTS: '80,99999' }, 'FULLTEXT_ALLOWED_PORTS'],
     [{ FULLTEXT_EXTRACT_MEMORY_MB: '8' }, 'FULLTEXT_EXTRACT_MEMORY_MB'],
     [{ BATCH_MAX_RETRY_AFTER_MS: '10' }, 'BATCH_MAX_RETRY_AFTER_MS'],
+    [{ FULLTEXT_RESOLVER_URL: 'https://api.unpaywall.org/v2/' }, 'FULLTEXT_CONTACT_EMAIL'],
+    [{ FULLTEXT_CONTACT_EMAIL: 'not an address' }, 'FULLTEXT_CONTACT_EMAIL'],
     [{ BATCH_MAX_OPEN_SECONDS: '0' }, 'BATCH_MAX_OPEN_SECONDS'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigValidationError);

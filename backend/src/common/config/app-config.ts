@@ -54,6 +54,10 @@ const schema = z
     TRUST_PROXY_HOPS: intFrom(0, 32).default(0),
     SHUTDOWN_TIMEOUT_MS: intFrom(0, 600_000).default(10_000),
     FULLTEXT_BASE_URL: z.string().url().default('https://doi.org/'),
+    /** An Unpaywall-style open-access lookup tried first: GET <url>/<doi>?email=<FULLTEXT_CONTACT_EMAIL>. */
+    FULLTEXT_RESOLVER_URL: z.string().url().optional(),
+    /** The contact the resolver asks for (Unpaywall requires one); needed with FULLTEXT_RESOLVER_URL. */
+    FULLTEXT_CONTACT_EMAIL: z.string().email().optional(),
     FULLTEXT_CONCURRENCY: intFrom(1, 256).default(4),
     FULLTEXT_RATE: z
       .string()
@@ -100,6 +104,13 @@ const schema = z
         code: 'custom',
         path: ['FULLTEXT_ALLOW_HOSTS'],
         message: 'is for development and tests only: production never fetches from exempt hosts',
+      });
+    }
+    if (env.FULLTEXT_RESOLVER_URL && !env.FULLTEXT_CONTACT_EMAIL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['FULLTEXT_CONTACT_EMAIL'],
+        message: 'must be set with FULLTEXT_RESOLVER_URL (open-access resolvers ask who is calling)',
       });
     }
   });

@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import type { AppConfig } from '../../common/config/app-config';
+import { APP_CONFIG } from '../../common/config/config.module';
+import { FULLTEXT_SOURCE, OpenAccessThenPublisher } from './fulltext/fulltext-source';
 import { PapersFetchFulltextOperation } from './fulltext/papers-fulltext.operation';
 import { PdfExtractionPool } from './fulltext/pdf-extraction.pool';
 import { PapersImportOperation } from './papers-import.operation';
@@ -15,6 +18,17 @@ import { PapersService } from './papers.service';
     PapersImportOperation,
     PapersFetchFulltextOperation,
     PdfExtractionPool,
+    {
+      // Where PDFs come from: replace this provider to plug in another source.
+      provide: FULLTEXT_SOURCE,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new OpenAccessThenPublisher({
+          publisherBaseUrl: config.FULLTEXT_BASE_URL,
+          resolverUrl: config.FULLTEXT_RESOLVER_URL,
+          contactEmail: config.FULLTEXT_CONTACT_EMAIL,
+        }),
+    },
   ],
 })
 export class PapersModule {}

@@ -12,19 +12,22 @@ import {
 } from '../../batch';
 import { PapersRepository, type PaperRow } from '../papers.repository';
 import { FetchFailure, failureForStatus, retryAfterMs } from './fetch-failure';
-import { OutboundClient, TooManyRedirectsError } from './outbound-client';
+import { type Hop, OutboundClient, type OutboundResponse, TooManyRedirectsError } from './outbound-client';
 import { BlockedAddressError, parseAllowHosts } from './outbound-policy';
 import { PdfExtractionPool, UnreadablePdfError } from './pdf-extraction.pool';
-import { publisherHop } from './publisher-url';
+import { FULLTEXT_SOURCE, type FullTextCandidate, type FullTextSource } from './fulltext-source';
 
 const schema = z.strictObject({ paperId: z.string({ error: 'must be a string' }).min(1).max(64) });
 type FulltextItem = z.infer<typeof schema>;
 
 const MAX_REDIRECTS = 5;
+/** An open-access lookup's answer is read up to this size (Unpaywall's are a few KB). */
+const MAX_LOOKUP_BYTES = 1024 * 1024;
 
 /**
- * The host's PDF queue, made durable: downloads a paper's PDF from FULLTEXT_BASE_URL +
- * its DOI (the DOI encoded as path segments), at most 5 redirects, every hop checked
+ * The host's PDF queue, made durable: downloads a paper's PDF from the places its full-text
+ * source names, best first (by default an open-access lookup by DOI at FULLTEXT_RESOLVER_URL,
+ * then FULLTEXT_BASE_URL + the DOI encoded as path segments), at most 5 redirects, every hop checked
  * against the outbound policy (public addresses only, allowed ports), FULLTEXT_MAX_BYTES
  * streamed within FULLTEXT_TIMEOUT_MS; extracts the text in the extraction pool (off the
  * event loop, under memory and time caps) and stores it on the paper. Limits held across
@@ -44,6 +47,7 @@ export class PapersFetchFulltextOperation implements BatchOperationHandler<Fullt
     private readonly papers: PapersRepository,
     private readonly extraction: PdfExtractionPool,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(FULLTEXT_SOURCE) private readonly source: FullTextSource,
   ) {
     const [count, seconds] = config.FULLTEXT_RATE.split('/').map(Number);
     this.limits = { concurrency: config.FULLTEXT_CONCURRENCY, rate: { count, windowMs: seconds * 1000 } };
@@ -72,7 +76,10 @@ export class PapersFetchFulltextOperation implements BatchOperationHandler<Fullt
     try {
       if (!paper.doi) throw new FetchFailure('The paper has no DOI', 'not_found', 'failed');
       ctx.progress(item, { stage: 'downloading', percentage: 0, message: `Downloading ${paper.doi}` });
-      const pdf = await this.download(paper.doi, item, ctx);
+      const candidates = await this.source.candidates({ id: paper.id, doi: paper.doi }, (hop) =>
+        this.lookup(hop, ctx),
+      );
+      const pdf = await this.downloadFirst(candidates, item, ctx);
       ctx.progress(item, { stage: 'extracting', percentage: 0, message: 'Extracting the text' });
       const { text, pages } = await this.extract(pdf, ctx.signal);
       ctx.progress(item, { stage: 'saving', percentage: 0, message: 'Saving the text' });
@@ -89,27 +96,77 @@ export class PapersFetchFulltextOperation implements BatchOperationHandler<Fullt
     }
   }
 
-  /** Streams the PDF with a size cap, every hop checked and held hosts waited out, reporting bytes. */
-  private async download(doi: string, item: ChunkItem<FulltextItem>, ctx: OperationContext): Promise<Buffer> {
+  /**
+   * Downloads the candidates in order until one is a PDF. When all fail, the failure that
+   * a retry may fix wins (a held or busy open-access host over the publisher's paywall), so
+   * the item is tried again rather than given up; otherwise the last one's.
+   */
+  private async downloadFirst(
+    candidates: FullTextCandidate[],
+    item: ChunkItem<FulltextItem>,
+    ctx: OperationContext,
+  ): Promise<Buffer> {
+    let hopeful: FetchFailure | null = null;
+    let last: FetchFailure | null = null;
+    for (const candidate of candidates) {
+      try {
+        return await this.download(candidate.hop, item, ctx);
+      } catch (error) {
+        if (ctx.signal.aborted) throw error;
+        last = this.classify(error, ctx.signal);
+        if (last.retryable && !hopeful) hopeful = last;
+      }
+    }
+    throw (
+      hopeful ?? last ?? new FetchFailure('No place to download the PDF from', 'not_found', 'not_available')
+    );
+  }
+
+  /** GET through the outbound policy; a 429 holds the host that sent it (in every process), other hosts go on. */
+  private async fetch(hop: Hop, ctx: OperationContext, accept: string): Promise<OutboundResponse> {
     const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(this.config.FULLTEXT_TIMEOUT_MS)]);
-    const res = await this.client.get(publisherHop(this.config.FULLTEXT_BASE_URL, doi), {
+    const res = await this.client.get(hop, {
       signal,
       maxRedirects: MAX_REDIRECTS,
-      headers: { Accept: 'application/pdf' },
+      headers: { Accept: accept },
       beforeHop: async (url) => {
         const until = await ctx.heldUntil(url.host);
         if (until !== null) throw FetchFailure.held(url.host, until - ctx.now());
       },
     });
+    const wait = retryAfterMs(res.headers['retry-after'], ctx.now());
+    if (res.status === 429 && wait > 0) void ctx.hold(res.url.host, ctx.now() + wait).catch(() => undefined);
+    return res;
+  }
+
+  /** The open-access lookup's JSON (read up to MAX_LOOKUP_BYTES); a body that is not JSON reads as null. */
+  private async lookup(hop: Hop, ctx: OperationContext): Promise<{ status: number; body: unknown }> {
+    const res = await this.fetch(hop, ctx, 'application/json');
     try {
-      if (res.status < 200 || res.status >= 300) {
-        const failure = failureForStatus(res.status, res.headers['retry-after'], ctx.now());
-        const wait = retryAfterMs(res.headers['retry-after'], ctx.now());
-        // Every download to this host waits, in every process; other hosts go on.
-        if (res.status === 429 && wait > 0)
-          void ctx.hold(res.url.host, ctx.now() + wait).catch(() => undefined);
-        throw failure;
+      if (res.status !== 200) return { status: res.status, body: null };
+      const chunks: Buffer[] = [];
+      let received = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        received += chunk.byteLength;
+        if (received > MAX_LOOKUP_BYTES) return { status: res.status, body: null };
+        chunks.push(chunk);
       }
+      try {
+        return { status: res.status, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
+      } catch {
+        return { status: res.status, body: null };
+      }
+    } finally {
+      res.body.destroy();
+    }
+  }
+
+  /** Streams the PDF with a size cap, every hop checked and held hosts waited out, reporting bytes. */
+  private async download(hop: Hop, item: ChunkItem<FulltextItem>, ctx: OperationContext): Promise<Buffer> {
+    const res = await this.fetch(hop, ctx, 'application/pdf');
+    try {
+      if (res.status < 200 || res.status >= 300)
+        throw failureForStatus(res.status, res.headers['retry-after'], ctx.now());
       const type = String(res.headers['content-type'] ?? '');
       if (!/pdf|octet-stream/i.test(type))
         throw new FetchFailure(`Not a PDF (${type || 'no content type'})`, 'not_pdf', 'failed');
