@@ -34,7 +34,7 @@ export class OpenAccessThenPublisher implements FullTextSource {
     private readonly settings: { publisherBaseUrl: string; resolverUrl?: string; contactEmail?: string },
   ) {}
 
-  async candidates(paper: { doi: string }, lookup: JsonLookup): Promise<FullTextCandidate[]> {
+  async candidates(paper: { id: string; doi: string }, lookup: JsonLookup): Promise<FullTextCandidate[]> {
     const publisher = { hop: publisherHop(this.settings.publisherBaseUrl, paper.doi), via: 'publisher' };
     const openAccess = this.settings.resolverUrl ? await this.openAccess(paper.doi, lookup) : null;
     return openAccess ? [openAccess, publisher] : [publisher];
