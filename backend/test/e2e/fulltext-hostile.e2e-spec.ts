@@ -35,6 +35,8 @@ describe('papers.fetch-fulltext against a hostile outside world', () => {
     FULLTEXT_ALLOWED_PORTS: world.allowedPorts,
     FULLTEXT_CONCURRENCY: '4',
     FULLTEXT_RATE: '1000/60',
+    FULLTEXT_PER_HOST_CONCURRENCY: '4',
+    FULLTEXT_PER_HOST_RATE: '1000/60',
     FULLTEXT_EXTRACT_TIMEOUT_MS: '120000',
     BATCH_RETRY_BASE_MS: '100',
     BATCH_POLL_MS: '20',

@@ -28,6 +28,8 @@ describe('papers.fetch-fulltext against a fake publisher, two server processes o
       FULLTEXT_ALLOW_HOSTS: publisher.host,
       FULLTEXT_CONCURRENCY: '3',
       FULLTEXT_RATE: '1000/60',
+      FULLTEXT_PER_HOST_CONCURRENCY: '3',
+      FULLTEXT_PER_HOST_RATE: '1000/60',
       BATCH_RETRY_BASE_MS: '100',
       BATCH_POLL_MS: '20',
       RATE_LIMIT_BATCH_OPERATIONS: '1000/3600',
@@ -208,6 +210,8 @@ describe('papers.fetch-fulltext against a fake publisher, two server processes o
       FULLTEXT_ALLOW_HOSTS: publisher.host,
       FULLTEXT_CONCURRENCY: '16',
       FULLTEXT_RATE: '4/2',
+      FULLTEXT_PER_HOST_CONCURRENCY: '16',
+      FULLTEXT_PER_HOST_RATE: '1000/60',
       BATCH_POLL_MS: '20',
       BATCH_WORKERS: '1',
     });
@@ -295,6 +299,7 @@ describe('papers.fetch-fulltext when the process holding the slots is SIGKILLed'
       FULLTEXT_BASE_URL: publisher.baseUrl,
       FULLTEXT_ALLOW_HOSTS: publisher.host,
       FULLTEXT_CONCURRENCY: '2',
+      FULLTEXT_PER_HOST_RATE: '1000/60',
       RATE_LIMIT_BATCH_OPERATIONS: '1000/3600',
       RATE_LIMIT_THROTTLE_DEFAULT: '100000/60',
     });

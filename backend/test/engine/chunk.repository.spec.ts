@@ -111,6 +111,31 @@ describe(`${ChunkRepository.name} lease fencing`, () => {
     expect((await batches.transaction((tx) => sut.heldSeqs(tx, batch.key, 'tx-new'))).size).toBe(3);
     expect(batch.id).toBeDefined();
   });
+
+  it('records a retry whose time is a fraction of a millisecond (an operation computed it), in whole ms', async () => {
+    const user = givenUser(app);
+    const batch = await givenBatch(app, user, { items: [{}], options: { chunkSize: 1 } });
+    const t0 = Date.now() + 20_000;
+    const claim = await sut.claimChunk({
+      workerId: 'w',
+      leaseToken: 'frac',
+      now: t0,
+      leaseMs: 60_000,
+      defaultLimit: 1,
+    });
+    const recorded = await batches.transaction((tx) =>
+      sut.recordOutcomes(
+        tx,
+        batch.key,
+        'frac',
+        [{ seq: claim!.items[0].seq, status: ItemStatus.Queued, next: t0 + 0.6 }],
+        t0,
+      ),
+    );
+    expect(recorded.written).toBe(1);
+    const [item] = await app.prisma.batchJobItem.findMany({ where: { batch: { id: batch.id } } });
+    expect(Number(item.nextAttemptAt)).toBe(t0 + 1);
+  });
 });
 
 describe(`${OperationLimitsRepository.name} rate`, () => {

@@ -106,6 +106,7 @@ export async function startFakePublisher(delayMs = 150, openAccess: Record<strin
       unavailableSeen += 1;
       return unavailableSeen === 1 ? reply(503, 'text/plain', 'try later') : pdf('unavailable');
     }
+    if (doi === 'down') return reply(503, 'text/plain', 'down for good');
     if (doi === 'html') return reply(200, 'text/html', '<html><body>Landing page</body></html>');
     if (doi === 'broken') return reply(200, 'application/pdf', 'this is not a pdf at all');
     if (doi === 'limited') {

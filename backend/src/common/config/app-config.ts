@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hostPoliciesSchema } from '../../modules/papers/fulltext/host-policy';
 
 export const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-change-me';
 
@@ -63,6 +64,15 @@ const schema = z
       .string()
       .regex(/^\d+\/\d+$/, 'must look like <count>/<seconds>, e.g. 60/60')
       .default('60/60'),
+    /** Downloads at once from one host (every process together), unless FULLTEXT_HOST_POLICIES says otherwise. */
+    FULLTEXT_PER_HOST_CONCURRENCY: intFrom(1, 256).default(2),
+    /** Download starts per window from one host (`<count>/<seconds>`), unless FULLTEXT_HOST_POLICIES says otherwise. */
+    FULLTEXT_PER_HOST_RATE: z
+      .string()
+      .regex(/^\d+\/\d+$/, 'must look like <count>/<seconds>, e.g. 10/60')
+      .default('10/60'),
+    /** JSON: `{ "<host[:port]>": { concurrency?, rate? ("n/s"), maxAttempts?, backoffMs? } }`. */
+    FULLTEXT_HOST_POLICIES: hostPoliciesSchema.optional(),
     FULLTEXT_TIMEOUT_MS: intFrom(100, 600_000).default(30_000),
     FULLTEXT_MAX_BYTES: intFrom(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
     /** `host:port` pairs exempt from the public-address check (loopback fakes); refused in production. */

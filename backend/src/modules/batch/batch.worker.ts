@@ -18,7 +18,7 @@ import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
 import { BatchRepository, Db } from './batch.repository';
 import { ChunkRepository, type ClaimedRow, type OutcomeRow } from './chunk.repository';
 import { BatchRecord } from './batch.types';
-import { BatchOperationHandler, ChunkItem } from './operations/batch-operation';
+import { BatchOperationHandler, ChunkItem, type OperationLimits } from './operations/batch-operation';
 import { ChunkLease } from './chunk-lease';
 import { registerLocalWorker } from './dead-owners';
 import { BatchSweeper } from './batch-sweeper';
@@ -299,6 +299,28 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /**
+   * One slot of a per-key limit (`<operation>@<key>` rows of OperationSlot/OperationWindow),
+   * leased to the chunk: renewed by its heartbeat, freed by `release` or when the chunk ends.
+   */
+  private async enterKey(
+    scope: string,
+    limits: OperationLimits,
+    holder: string,
+  ): Promise<{ release(): Promise<void> } | null> {
+    await this.limits.ensureSeeded(scope, limits.concurrency);
+    const now = this.clock.now();
+    const slots = await this.batches.transaction(async (tx) => {
+      const taken = await this.limits.acquire(tx, scope, limits, holder, now, now + this.settings.leaseMs, 1);
+      if (taken.length > 0 && limits.rate) await this.limits.countStarts(tx, scope, limits.rate, now, 1);
+      return taken;
+    });
+    if (slots.length === 0) return null;
+    return {
+      release: () => this.batches.transaction((tx) => this.limits.releaseSome(tx, scope, holder, slots)),
+    };
+  }
+
   /** Adds the time since `since` (performance.now) to the engine's `phase` (batch_engine_seconds_total). */
   private spent(phase: EnginePhase, since: number): void {
     this.metrics.increment('batch_engine_seconds_total', { phase }, (performance.now() - since) / 1000);
@@ -350,9 +372,10 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
           this.limits.hold(
             claim.batch.operation,
             key,
-            Math.min(until, this.clock.now() + this.settings.maxRetryAfterMs),
+            Math.ceil(Math.min(until, this.clock.now() + this.settings.maxRetryAfterMs)),
           ),
         heldUntil: (key) => this.limits.heldUntil(claim.batch.operation, key, this.clock.now()),
+        enterKey: (key, limits) => this.enterKey(`${claim.batch.operation}@${key}`, limits, claim.leaseToken),
         now: () => this.clock.now(),
       });
     } finally {

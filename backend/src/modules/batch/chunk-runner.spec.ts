@@ -55,6 +55,7 @@ describe(`${runChunk.name} (${POSTGRES ? 'postgres' : 'sqlite'})`, () => {
     progress: () => undefined,
     hold: async () => undefined,
     heldUntil: async () => null,
+    enterKey: async () => ({ release: async () => undefined }),
     now: () => 1_000_000,
   });
   /** Writes one row per item in the chunk's transaction, and throws `fail(item)` when it returns one. */

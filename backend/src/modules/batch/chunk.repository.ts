@@ -494,7 +494,8 @@ export class ChunkRepository {
         r: o.result === undefined ? null : o.result,
         e: o.error ?? null,
         // Queued again (behind claimedSeq): nextAttemptAt > 0 puts it in the retry index.
-        n: o.status === ItemStatus.Queued ? Math.max(o.next ?? 0, 1) : 0,
+        // Whole ms: an operation's retryAfterMs may be fractional, the column is an integer.
+        n: o.status === ItemStatus.Queued ? Math.ceil(Math.max(o.next ?? 0, 1)) : 0,
         a: o.refundAttempt ? 0 : 1,
         c: o.errorCategory ?? null,
         t: o.retryable ?? null,

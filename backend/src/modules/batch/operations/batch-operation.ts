@@ -63,6 +63,13 @@ export interface OperationContext {
   hold(key: string, until: number): Promise<void>;
   /** When the hold on `key` ends (epoch ms), or null when it is not held. */
   heldUntil(key: string): Promise<number | null>;
+  /**
+   * Takes one of `key`'s slots (per-key concurrency, and a start in its rate window), held
+   * across every process with the chunk's lease: `release` gives it back (or the chunk's
+   * end does). Null when the key has no free slot or start now: give the item back
+   * (`deferred`) so that items of other keys go on.
+   */
+  enterKey(key: string, limits: OperationLimits): Promise<{ release(): Promise<void> } | null>;
   /** The engine's clock (epoch ms): tests move it; use it rather than `Date.now()`. */
   now(): number;
 }

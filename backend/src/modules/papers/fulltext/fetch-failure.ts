@@ -20,6 +20,8 @@ export class FetchFailure extends Error {
   readonly retryAfterMs?: number;
   /** The item waited for a held host and did not run (its attempt is given back). */
   readonly deferred: boolean;
+  /** The host whose answer (or silence) this is, when known: its policy decides the retry. */
+  host?: string;
 
   constructor(
     message: string,
@@ -40,6 +42,36 @@ export class FetchFailure extends Error {
       retryable: true,
       retryAfterMs: Math.max(0, waitMs),
       deferred: true,
+    });
+  }
+
+  /** Every slot of `host` is taken, or its rate window is spent: wait without spending an attempt. */
+  static busy(host: string, waitMs: number): FetchFailure {
+    return new FetchFailure(`Waiting for a free download slot at ${host}`, 'rate_limited', null, {
+      retryable: true,
+      retryAfterMs: Math.max(0, Math.ceil(waitMs)),
+      deferred: true,
+    });
+  }
+
+  /** This failure under `host`'s retry policy: given up after its maxAttempts, retried after its backoff. */
+  underPolicy(
+    policy: { maxAttempts?: number; backoffMs?: number },
+    attempt: number,
+    random = Math.random(),
+  ): FetchFailure {
+    if (!this.retryable || this.deferred) return this;
+    if (policy.maxAttempts !== undefined && attempt >= policy.maxAttempts)
+      return new FetchFailure(
+        `${this.message} (gave up after ${attempt} attempt(s), the limit for ${this.host})`,
+        this.category,
+        this.paperStatus,
+      );
+    if (policy.backoffMs === undefined) return this;
+    const backoff = policy.backoffMs * 2 ** Math.max(0, attempt - 1) * (0.8 + 0.4 * random);
+    return new FetchFailure(this.message, this.category, this.paperStatus, {
+      retryable: true,
+      retryAfterMs: Math.max(this.retryAfterMs ?? 0, Math.round(backoff)),
     });
   }
 

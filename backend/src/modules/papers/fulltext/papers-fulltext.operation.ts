@@ -16,6 +16,7 @@ import { type Hop, OutboundClient, type OutboundResponse, TooManyRedirectsError 
 import { BlockedAddressError, parseAllowHosts } from './outbound-policy';
 import { PdfExtractionPool, UnreadablePdfError } from './pdf-extraction.pool';
 import { FULLTEXT_SOURCE, type FullTextCandidate, type FullTextSource } from './fulltext-source';
+import { HostPolicyBook } from './host-policy';
 
 const schema = z.strictObject({ paperId: z.string({ error: 'must be a string' }).min(1).max(64) });
 type FulltextItem = z.infer<typeof schema>;
@@ -42,6 +43,7 @@ export class PapersFetchFulltextOperation implements BatchOperationHandler<Fullt
   readonly transactional = false;
   readonly limits: OperationLimits;
   private readonly client: OutboundClient;
+  private readonly hosts: HostPolicyBook;
 
   constructor(
     private readonly papers: PapersRepository,
@@ -51,6 +53,14 @@ export class PapersFetchFulltextOperation implements BatchOperationHandler<Fullt
   ) {
     const [count, seconds] = config.FULLTEXT_RATE.split('/').map(Number);
     this.limits = { concurrency: config.FULLTEXT_CONCURRENCY, rate: { count, windowMs: seconds * 1000 } };
+    const [hostCount, hostSeconds] = config.FULLTEXT_PER_HOST_RATE.split('/').map(Number);
+    this.hosts = new HostPolicyBook(
+      {
+        concurrency: config.FULLTEXT_PER_HOST_CONCURRENCY,
+        rate: { count: hostCount, windowMs: hostSeconds * 1000 },
+      },
+      config.FULLTEXT_HOST_POLICIES ?? {},
+    );
     this.client = new OutboundClient({
       allowedPorts: new Set(config.FULLTEXT_ALLOWED_PORTS),
       allowHosts: parseAllowHosts(config.FULLTEXT_ALLOW_HOSTS),
@@ -77,7 +87,7 @@ export class PapersFetchFulltextOperation implements BatchOperationHandler<Fullt
       if (!paper.doi) throw new FetchFailure('The paper has no DOI', 'not_found', 'failed');
       ctx.progress(item, { stage: 'downloading', percentage: 0, message: `Downloading ${paper.doi}` });
       const candidates = await this.source.candidates({ id: paper.id, doi: paper.doi }, (hop) =>
-        this.lookup(hop, ctx),
+        this.withHost(hop, ctx, () => this.lookup(hop, ctx)),
       );
       const pdf = await this.downloadFirst(candidates, item, ctx);
       ctx.progress(item, { stage: 'extracting', percentage: 0, message: 'Extracting the text' });
@@ -88,7 +98,11 @@ export class PapersFetchFulltextOperation implements BatchOperationHandler<Fullt
       ctx.progress(item, { stage: 'saving', percentage: 100, message: `${words} words from ${pages} pages` });
       return { ok: true, result: { paperId: paper.id, words, pages } };
     } catch (error) {
-      const failure = this.classify(error, ctx.signal);
+      const classified = this.classify(error, ctx.signal);
+      // The retry policy of the host that failed (max attempts, backoff), over the batch's.
+      const failure = classified.host
+        ? classified.underPolicy(this.hosts.of(classified.host), item.attempt)
+        : classified;
       if (failure.deferred) return failure.toOutcome();
       if (failure.paperStatus && (!failure.retryable || item.attempt >= item.maxAttempts))
         await this.papers.storeFullText(paper.id, { status: failure.paperStatus, text: null, words: null });
@@ -110,16 +124,34 @@ export class PapersFetchFulltextOperation implements BatchOperationHandler<Fullt
     let last: FetchFailure | null = null;
     for (const candidate of candidates) {
       try {
-        return await this.download(candidate.hop, item, ctx);
+        return await this.withHost(candidate.hop, ctx, () => this.download(candidate.hop, item, ctx));
       } catch (error) {
         if (ctx.signal.aborted) throw error;
         last = this.classify(error, ctx.signal);
+        last.host ??= candidate.hop.url.host;
         if (last.retryable && !hopeful) hopeful = last;
       }
     }
     throw (
       hopeful ?? last ?? new FetchFailure('No place to download the PDF from', 'not_found', 'not_available')
     );
+  }
+
+  /**
+   * Runs `fn` holding one of the hop's host's slots (FULLTEXT_PER_HOST_CONCURRENCY and
+   * FULLTEXT_PER_HOST_RATE, or the host's own policy), across every process. A host with
+   * no free slot now defers the item (no attempt spent): items of other hosts go on.
+   */
+  private async withHost<T>(hop: Hop, ctx: OperationContext, fn: () => Promise<T>): Promise<T> {
+    const host = hop.url.host;
+    const { limits } = this.hosts.of(host);
+    const entry = await ctx.enterKey(host, limits);
+    if (!entry) throw FetchFailure.busy(host, limits.rate ? limits.rate.windowMs / limits.rate.count : 250);
+    try {
+      return await fn();
+    } finally {
+      await entry.release().catch(() => undefined);
+    }
   }
 
   /** GET through the outbound policy; a 429 holds the host that sent it (in every process), other hosts go on. */
