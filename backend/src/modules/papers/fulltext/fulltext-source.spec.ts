@@ -52,6 +52,11 @@ describe('OpenAccessThenPublisher', () => {
     expect(
       hrefs(await source.candidates({ id: 'p', doi: '10.1000/x' }, () => Promise.reject(new Error('down')))),
     ).toEqual(publisherOnly);
+    // A resolver that cannot be asked now (held, or no free slot): the item waits instead.
+    const busy = Object.assign(new Error('busy'), { deferred: true });
+    await expect(source.candidates({ id: 'p', doi: '10.1000/x' }, () => Promise.reject(busy))).rejects.toBe(
+      busy,
+    );
     const plain = new OpenAccessThenPublisher({ publisherBaseUrl: 'https://doi.org/' });
     const lookup = jest.fn();
     expect(hrefs(await plain.candidates({ id: 'p', doi: '10.1000/x' }, lookup))).toEqual(publisherOnly);

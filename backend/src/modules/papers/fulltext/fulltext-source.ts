@@ -8,7 +8,11 @@ export interface FullTextCandidate {
   via: string;
 }
 
-/** A JSON GET through the outbound policy (every hop checked, held hosts waited out): status and parsed body. */
+/**
+ * A JSON GET through the outbound policy (every hop checked, held hosts waited out): status
+ * and parsed body. It rejects with an error whose `deferred` is true when the host cannot be
+ * asked now (held, or no free slot): the item then waits instead of skipping the lookup.
+ */
 export type JsonLookup = (hop: Hop) => Promise<{ status: number; body: unknown }>;
 
 /**
@@ -47,7 +51,12 @@ export class OpenAccessThenPublisher implements FullTextSource {
       url: new URL(`${hop.url.href}?email=${email}`),
       rawPath: `${hop.rawPath}?email=${email}`,
     };
-    const answer = await lookup(query).catch(() => null);
+    // A resolver that is down or answers garbage leaves the publisher; one that is busy or
+    // held makes the item wait (skipping it would send a paper with an open copy to a paywall).
+    const answer = await lookup(query).catch((error: unknown) => {
+      if ((error as { deferred?: unknown } | null)?.deferred === true) throw error;
+      return null;
+    });
     if (!answer || answer.status !== 200) return null;
     const pdfUrl = bestPdfUrl(answer.body);
     return pdfUrl ? { hop: { url: pdfUrl }, via: 'open_access' } : null;
