@@ -111,9 +111,10 @@ export class PapersFetchFulltextOperation implements BatchOperationHandler<Fullt
   }
 
   /**
-   * Downloads the candidates in order until one is a PDF. When all fail, the failure that
-   * a retry may fix wins (a held or busy open-access host over the publisher's paywall), so
-   * the item is tried again rather than given up; otherwise the last one's.
+   * Downloads the candidates in order until one is a PDF. A candidate whose host is held or
+   * has no free slot makes the item wait for it (deferred, no attempt spent) rather than
+   * fall to a worse one. When all fail, the failure that a retry may fix wins (an open-access
+   * host's 503 over the publisher's paywall), so the item is tried again; otherwise the last one's.
    */
   private async downloadFirst(
     candidates: FullTextCandidate[],
@@ -129,6 +130,7 @@ export class PapersFetchFulltextOperation implements BatchOperationHandler<Fullt
         if (ctx.signal.aborted) throw error;
         last = this.classify(error, ctx.signal);
         last.host ??= candidate.hop.url.host;
+        if (last.deferred) throw last;
         if (last.retryable && !hopeful) hopeful = last;
       }
     }
