@@ -1,19 +1,45 @@
 import { z } from 'zod';
-import { hostPoliciesSchema } from '../../modules/papers/fulltext/host-policy';
 
 export const DEV_JWT_SECRET = 'dev-only-insecure-jwt-secret-change-me';
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/** `<count>/<seconds>`, e.g. `10/3600`. */
-const ratePolicy = z
+/** `<count>/<seconds>`, e.g. `10/3600`: every rate setting (limiter policies, downloads, per host). */
+const countPerWindow = z
   .string()
   .regex(/^\d+\/\d+$/, 'must look like <count>/<seconds>, e.g. 10/3600')
   .transform((value) => {
-    const [limit, seconds] = value.split('/').map(Number);
-    return { limit, windowMs: seconds * 1000 };
+    const [count, seconds] = value.split('/').map(Number);
+    return { count, windowMs: seconds * 1000 };
   })
-  .refine((p) => p.limit >= 1 && p.windowMs >= 1000, 'count and seconds must be at least 1');
+  .refine((r) => r.count >= 1 && r.windowMs >= 1000, 'count and seconds must be at least 1');
+
+const ratePolicy = countPerWindow.transform(({ count, windowMs }) => ({ limit: count, windowMs }));
+
+/** FULLTEXT_HOST_POLICIES: a JSON object of `host[:port]` → `{ concurrency?, rate? ("n/s"), maxAttempts?, backoffMs? }`. */
+export const hostPoliciesSchema = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.record(
+      z.string().min(1).max(260),
+      z.strictObject({
+        concurrency: z.number().int().min(1).max(256).optional(),
+        rate: countPerWindow.optional(),
+        maxAttempts: z.number().int().min(1).max(10).optional(),
+        backoffMs: z.number().int().min(0).max(86_400_000).optional(),
+      }),
+    ),
+  );
+
+export type HostPolicies = z.infer<typeof hostPoliciesSchema>;
 
 export type RatePolicyValue = { limit: number; windowMs: number };
 
@@ -60,17 +86,11 @@ const schema = z
     /** The contact the resolver asks for (Unpaywall requires one); needed with FULLTEXT_RESOLVER_URL. */
     FULLTEXT_CONTACT_EMAIL: z.string().email().optional(),
     FULLTEXT_CONCURRENCY: intFrom(1, 256).default(4),
-    FULLTEXT_RATE: z
-      .string()
-      .regex(/^\d+\/\d+$/, 'must look like <count>/<seconds>, e.g. 60/60')
-      .default('60/60'),
+    FULLTEXT_RATE: countPerWindow.prefault('60/60'),
     /** Downloads at once from one host (every process together), unless FULLTEXT_HOST_POLICIES says otherwise. */
     FULLTEXT_PER_HOST_CONCURRENCY: intFrom(1, 256).default(2),
     /** Download starts per window from one host (`<count>/<seconds>`), unless FULLTEXT_HOST_POLICIES says otherwise. */
-    FULLTEXT_PER_HOST_RATE: z
-      .string()
-      .regex(/^\d+\/\d+$/, 'must look like <count>/<seconds>, e.g. 10/60')
-      .default('10/60'),
+    FULLTEXT_PER_HOST_RATE: countPerWindow.prefault('10/60'),
     /** JSON: `{ "<host[:port]>": { concurrency?, rate? ("n/s"), maxAttempts?, backoffMs? } }`. */
     FULLTEXT_HOST_POLICIES: hostPoliciesSchema.optional(),
     FULLTEXT_TIMEOUT_MS: intFrom(100, 600_000).default(30_000),

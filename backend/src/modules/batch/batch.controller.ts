@@ -38,6 +38,14 @@ import {
   retryBatchSchema,
 } from './dto/create-batch.schema';
 
+/** The optional Idempotency-Key header of the writes that store items. */
+const ApiIdempotencyKey = () =>
+  ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: '1…255 characters; the same key and body within 24 h replay the first answer',
+  });
+
 @ApiTags('batches')
 @ApiBearerAuth()
 @ApiErrors(ErrorCode.Unauthenticated, ErrorCode.FeatureDisabled)
@@ -57,11 +65,7 @@ export class BatchController {
     summary:
       'Submit a batch (202). Errors: 400 VALIDATION_FAILED/UNKNOWN_OPERATION, 409 IDEMPOTENCY_IN_PROGRESS, 413 BATCH_TOO_LARGE/PAYLOAD_TOO_LARGE, 422 IDEMPOTENCY_KEY_REUSED, 429 RATE_LIMITED',
   })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: '1…255 characters; the same key and body within 24 h replay the first answer',
-  })
+  @ApiIdempotencyKey()
   @ApiBodyFrom(createBatchSchema)
   @ApiOk(202, batchViewSchema, 'Accepted: the stored batch (header Location: /batches/<id>)')
   @ApiOk(200, batchViewSchema, 'Idempotent replay of the first answer (header Idempotent-Replayed: true)')
@@ -90,11 +94,7 @@ export class BatchController {
     summary:
       'Append items to your batch until it ends (202: the batch with its new itemCount). Errors: 400 VALIDATION_FAILED, 404 NOT_FOUND, 409 INVALID_STATE (ended or cancelled) / IDEMPOTENCY_IN_PROGRESS, 413 BATCH_TOO_LARGE/PAYLOAD_TOO_LARGE, 422 IDEMPOTENCY_KEY_REUSED, 429 RATE_LIMITED',
   })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    description: '1…255 characters; the same key and body within 24 h replay the first answer',
-  })
+  @ApiIdempotencyKey()
   @ApiBodyFrom(appendItemsSchema)
   @ApiOk(202, batchViewSchema, 'Accepted: the batch with the added items counted')
   @ApiOk(200, batchViewSchema, 'Idempotent replay (header Idempotent-Replayed: true): the batch now')

@@ -67,24 +67,14 @@ export class BatchService {
   ): Promise<{ batch: BatchView; replayed: boolean; rateLimitHeaders: Record<string, string> }> {
     const key = IdempotencyService.validateKey(idempotencyKey);
     const envelope = this.validator.validate(body);
-    if (key) {
-      const claim = await this.idempotency.begin(user.userId, key, IdempotencyService.fingerprint(body));
-      if (claim.kind === 'replay')
-        return { batch: await this.get(user, claim.batchId), replayed: true, rateLimitHeaders: {} };
-    }
-    try {
+    return this.idempotent(user, key, body, async () => {
       // Both quotas together or neither; only a request that will create a batch gets here.
       const rateLimitHeaders = await enforceRateLimit(this.limiter, this.logger, `user:${user.userId}`, [
         { policy: 'BATCH_OPERATIONS', cost: 1 },
         { policy: 'BATCH_ITEM_PROCESSING', cost: envelope.items.length },
       ]);
-      const batch = await this.store(user, envelope);
-      if (key) await this.idempotency.complete(user.userId, key, batch.id);
-      return { batch, replayed: false, rateLimitHeaders };
-    } catch (error) {
-      if (key) await this.idempotency.abandon(user.userId, key);
-      throw error;
-    }
+      return { batch: await this.store(user, envelope), rateLimitHeaders };
+    });
   }
 
   /**
@@ -107,17 +97,12 @@ export class BatchService {
       batch.options.allowFailures,
       batch.itemCount,
     );
-    if (key) {
-      const fingerprint = IdempotencyService.fingerprint({ appendTo: batch.id, body });
-      const claim = await this.idempotency.begin(user.userId, key, fingerprint);
-      if (claim.kind === 'replay')
-        return { batch: await this.get(user, claim.batchId), replayed: true, rateLimitHeaders: {} };
-    }
-    try {
-      if (!takesItems(batch, this.clock.now()))
-        throw AppException.invalidState(
-          `Batch is ${batch.status}; items can be added only until it ends (or within its keepOpenSeconds)`,
-        );
+    const ended = () =>
+      AppException.invalidState(
+        `Batch is ${batch.status}; items can be added only until it ends (or within its keepOpenSeconds)`,
+      );
+    return this.idempotent(user, key, { appendTo: batch.id, body }, async () => {
+      if (!takesItems(batch, this.clock.now())) throw ended();
       const rateLimitHeaders = await enforceRateLimit(this.limiter, this.logger, `user:${user.userId}`, [
         { policy: 'BATCH_ITEM_PROCESSING', cost: itemsJson.length },
       ]);
@@ -130,18 +115,38 @@ export class BatchService {
       if ('refused' in outcome) {
         if (outcome.refused === 'too_large')
           this.validator.checkSize(outcome.itemCount + itemsJson.length, outcome.itemCount);
-        throw AppException.invalidState(
-          'Batch has ended; items can be added only until it ends (or within its keepOpenSeconds)',
-        );
+        throw ended();
       }
-      if (key) await this.idempotency.complete(user.userId, key, batch.id);
       this.logger.business('batch.appended', {
         batchId: batch.id,
         userId: user.userId,
         added: itemsJson.length,
       });
       this.events.publish(BatchEvent.Queued, { batchId: batch.id });
-      return { batch: this.announce(outcome.batch, null), replayed: false, rateLimitHeaders };
+      return { batch: this.announce(outcome.batch, null), rateLimitHeaders };
+    });
+  }
+
+  /**
+   * Runs a write under the caller's Idempotency-Key, if any: the same key with the same
+   * `request` again replays the batch as it is now; another request under the key is 422;
+   * a write that fails frees the key for a new try.
+   */
+  private async idempotent(
+    user: ModuleUser,
+    key: string | undefined,
+    request: unknown,
+    write: () => Promise<{ batch: BatchView; rateLimitHeaders: Record<string, string> }>,
+  ): Promise<{ batch: BatchView; replayed: boolean; rateLimitHeaders: Record<string, string> }> {
+    if (key) {
+      const claim = await this.idempotency.begin(user.userId, key, IdempotencyService.fingerprint(request));
+      if (claim.kind === 'replay')
+        return { batch: await this.get(user, claim.batchId), replayed: true, rateLimitHeaders: {} };
+    }
+    try {
+      const written = await write();
+      if (key) await this.idempotency.complete(user.userId, key, written.batch.id);
+      return { ...written, replayed: false };
     } catch (error) {
       if (key) await this.idempotency.abandon(user.userId, key);
       throw error;

@@ -51,14 +51,9 @@ export class PapersFetchFulltextOperation implements BatchOperationHandler<Fullt
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(FULLTEXT_SOURCE) private readonly source: FullTextSource,
   ) {
-    const [count, seconds] = config.FULLTEXT_RATE.split('/').map(Number);
-    this.limits = { concurrency: config.FULLTEXT_CONCURRENCY, rate: { count, windowMs: seconds * 1000 } };
-    const [hostCount, hostSeconds] = config.FULLTEXT_PER_HOST_RATE.split('/').map(Number);
+    this.limits = { concurrency: config.FULLTEXT_CONCURRENCY, rate: config.FULLTEXT_RATE };
     this.hosts = new HostPolicyBook(
-      {
-        concurrency: config.FULLTEXT_PER_HOST_CONCURRENCY,
-        rate: { count: hostCount, windowMs: hostSeconds * 1000 },
-      },
+      { concurrency: config.FULLTEXT_PER_HOST_CONCURRENCY, rate: config.FULLTEXT_PER_HOST_RATE },
       config.FULLTEXT_HOST_POLICIES ?? {},
     );
     this.client = new OutboundClient({
