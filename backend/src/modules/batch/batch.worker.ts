@@ -37,6 +37,8 @@ interface Claim {
   items: ClaimedRow[];
   started: boolean;
   leaseToken: string;
+  /** Item stages being stored; an outside chunk's outcomes wait for them (else a late stage write could lose its race). */
+  stageWrites: Promise<unknown>[];
 }
 
 /**
@@ -113,7 +115,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     });
     this.spent('claiming', claimStarted);
     if (!claimed) return false;
-    const claim = { ...claimed, leaseToken };
+    const claim: Claim = { ...claimed, leaseToken, stageWrites: [] };
     const work = this.context.run(
       { correlationId: claim.batch.correlationId, userId: claim.batch.userId, batchId: claim.batch.id },
       () => this.processChunk(claim),
@@ -224,9 +226,11 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Stores the item's stage (fenced by the lease) and publishes `item-progress`. */
   private itemProgress(claim: Claim, item: ChunkItem<unknown>, report: ItemProgressReport): void {
-    void this.chunks
-      .storeItemProgress(claim.batch.key, item.seq, claim.leaseToken, report.stage, report.percentage)
-      .catch(() => undefined);
+    claim.stageWrites.push(
+      this.chunks
+        .storeItemProgress(claim.batch.key, item.seq, claim.leaseToken, report.stage, report.percentage)
+        .catch(() => undefined),
+    );
     this.events.publish(BatchEvent.ItemProgress, {
       batchId: claim.batch.id,
       userId: claim.batch.userId,
@@ -273,6 +277,8 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private async runOutside(handler: BatchOperationHandler | undefined, claim: Claim, lease: ChunkLease) {
     const outcomes = await this.run(handler, claim, claim.items, null, lease.signal);
+    // The last stage of each item is stored before its outcome, which ends its stage writes.
+    await Promise.all(claim.stageWrites);
     return this.whileDatabaseRecovers(() =>
       this.recordTransaction((tx) => this.record(tx, claim, claim.items, outcomes, lease.reason)),
     );
