@@ -15,6 +15,7 @@ import {
   tokenFor,
 } from './lib/harness';
 import { fulltextThroughput } from './lib/fulltext';
+import { publishersThroughput } from './lib/publishers';
 import { loadFromOwnProcess } from './lib/latency';
 import { manyOpenBatches } from './lib/many-batches';
 import { graphileWorker, pgBoss } from './lib/peers';
@@ -381,6 +382,18 @@ async function main(): Promise<void> {
     });
   }
   results.fulltext = fulltext;
+
+  // 12. Many publishers, each with its own limit: 1,000 papers over three publishers at 10, 5 and 2 downloads/s.
+  const spread = await publishersThroughput(quick ? 150 : 1000);
+  results.publishers = spread;
+  rows.push({
+    benchmark: `12. papers.fetch-fulltext, ${spread.papers} papers over 3 publishers at ${spread.rates.join('/')} per s (last PDF of each at ${spread.lastDownloadMs.map((ms) => round(ms / 1000, 1)).join(' / ')} s)`,
+    measured: `${round(spread.wallMs / 1000, 1)} s`,
+    baseline: `${round(spread.boundMs / 1000, 1)} s the slowest publisher's limit allows`,
+    ratio: `${round(spread.wallMs / spread.boundMs)}×`,
+    target: '≤ 1.10×',
+    met: spread.wallMs <= spread.boundMs * 1.1,
+  });
 
   // 11. Memory with many open batches: users × 10 sockets, every user's 2,000-item batch at once.
   if (!quick) {

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { StandaloneModulePorts } from './common/adapters/module-ports';
 import { ClockModule } from './common/clock/clock.module';
 import { CommonModule } from './common/common.module';
@@ -24,6 +25,8 @@ export class AppModule {
         ClockModule.with(overrides.clock ?? new SystemClock()),
         { ...ConfigModule.forConfig(config), global: true },
         CommonModule,
+        // The host's event bus (its PDF queue's pdf.job.* events go there).
+        EventEmitterModule.forRoot(),
         // The host's ports, once for both modules.
         BatchOpsCoreModule.forRootAsync({
           inject: [StandaloneModulePorts],

@@ -23,31 +23,12 @@ export async function fulltextThroughput(concurrency: number, n: number, delayMs
   });
   try {
     const token = tokenFor('bench-fulltext');
-    const run = async (body: object) => {
-      const socket = await connectSocket(server.baseUrl, token);
-      const done = new Promise((resolve) => socket.on('batch-complete', resolve));
-      const started = performance.now();
-      const res = await request(server.baseUrl, 'POST', '/batches', token, body);
-      if (res.status !== 202) throw new Error(`POST /batches: ${res.status}`);
-      await done;
-      socket.close();
-      return performance.now() - started;
-    };
-    await run({
-      operation: 'papers.import',
-      items: Array.from({ length: n }, (_, i) => ({ title: `F ${i}`, doi: `10.9999/ok-${i}` })),
-    });
-    const papers = (await request(server.baseUrl, 'GET', `/papers?limit=100`, token)).body as {
-      data: { id: string }[];
-      nextCursor: string | null;
-    };
-    const ids = papers.data.map((p) => p.id);
-    for (let cursor = papers.nextCursor; cursor;) {
-      const page = (await request(server.baseUrl, 'GET', `/papers?limit=100&cursor=${cursor}`, token))
-        .body as typeof papers;
-      ids.push(...page.data.map((p) => p.id));
-      cursor = page.nextCursor;
-    }
+    const run = (body: object) => runToCompletion(server.baseUrl, token, body);
+    const ids = await importPapers(
+      server.baseUrl,
+      token,
+      Array.from({ length: n }, (_, i) => `10.9999/ok-${i}`),
+    );
     const ms = await run({
       operation: 'papers.fetch-fulltext',
       items: ids.map((paperId) => ({ paperId })),
@@ -74,4 +55,37 @@ export async function fulltextThroughput(concurrency: number, n: number, delayMs
     await server.close();
     await publisher.close();
   }
+}
+
+/** Posts a batch and resolves, with the ms it took, when its `batch-complete` arrives. */
+export async function runToCompletion(baseUrl: string, token: string, body: object): Promise<number> {
+  const socket = await connectSocket(baseUrl, token);
+  try {
+    const done = new Promise((resolve) => socket.on('batch-complete', resolve));
+    const started = performance.now();
+    const res = await request(baseUrl, 'POST', '/batches', token, body);
+    if (res.status !== 202) throw new Error(`POST /batches: ${res.status}`);
+    await done;
+    return performance.now() - started;
+  } finally {
+    socket.close();
+  }
+}
+
+/** Imports one paper per DOI (papers.import) and returns their ids, in DOI order. */
+export async function importPapers(baseUrl: string, token: string, dois: string[]): Promise<string[]> {
+  await runToCompletion(baseUrl, token, {
+    operation: 'papers.import',
+    items: dois.map((doi, i) => ({ title: `F ${i}`, doi })),
+  });
+  const byDoi = new Map<string, string>();
+  let cursor: string | null = '';
+  while (cursor !== null) {
+    const page = (
+      await request(baseUrl, 'GET', `/papers?limit=100${cursor ? `&cursor=${cursor}` : ''}`, token)
+    ).body as { data: { id: string; doi: string }[]; nextCursor: string | null };
+    for (const p of page.data) byDoi.set(p.doi, p.id);
+    cursor = page.nextCursor;
+  }
+  return dois.map((doi) => byDoi.get(doi) as string);
 }

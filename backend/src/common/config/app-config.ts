@@ -117,6 +117,8 @@ const schema = z
     BATCH_MAX_RETRY_AFTER_MS: intFrom(1000, 30 * 24 * 3_600_000).default(3_600_000),
     /** Upper bound of a batch's keepOpenSeconds (seconds it takes appended items after it is created). */
     BATCH_MAX_OPEN_SECONDS: intFrom(1, 30 * 86_400).default(86_400),
+    /** How often the PDF queue drop-in brings its job mirror (and pdf.job.* events) up to date. */
+    PDF_QUEUE_POLL_MS: intFrom(50, 60_000).default(500),
     /** Bearer token for GET /metrics in production (unset: /metrics answers 404 there). */
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   })

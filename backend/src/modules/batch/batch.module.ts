@@ -41,6 +41,8 @@ export class BatchModule {
   static forRootAsync(options: AsyncModuleOptions<BatchModuleOptions>): DynamicModule {
     return {
       module: BatchModule,
+      // BatchService is the host's way in (the PDF queue drop-in, its own services): global.
+      global: true,
       imports: [DiscoveryModule, ...(options.imports ?? [])],
       controllers: [BatchController],
       providers: [

@@ -404,6 +404,7 @@ export class BatchRepository implements OnApplicationShutdown {
         payload: true,
         progress: true,
         stage: true,
+        nextAttemptAt: true,
         updatedAt: true,
       },
     });

@@ -19,7 +19,7 @@ import {
 import { enforceRateLimit } from '../shared/rate-limit-enforcer';
 import { BatchEnvelopeValidator, ValidEnvelope } from './batch-envelope.validator';
 import { accepts, ACCEPTS } from './batch-lifecycle';
-import { BatchStatus } from './batch-status';
+import { BatchStatus, ItemStatus } from './batch-status';
 import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
 import { BatchRepository, RESUMED_STATUS } from './batch.repository';
 import { itemId, seqOfItemId } from './batch-row.mapper';
@@ -192,14 +192,20 @@ export class BatchService {
     return toPage(
       rows,
       limit,
-      (i) => ({
-        id: itemId(batch.id, i.seq),
-        ...i,
-        result: i.result ?? null,
-        updatedAt: i.updatedAt.toISOString(),
-      }),
+      (i) => toItemView(batch.id, i),
       (i) => ({ seq: i.seq }),
     );
+  }
+
+  /**
+   * The batch's items after position `afterSeq`, in order, at most `limit` (1 to 1,000): for
+   * in-process readers that follow a batch (the PDF queue's job mirror), no cursor to encode.
+   */
+  async itemsAfter(user: ModuleUser, id: string, afterSeq: number, limit: number): Promise<ItemView[]> {
+    const batch = await this.findVisible(user, id);
+    const take = Math.min(1000, Math.max(1, Math.floor(limit)));
+    const rows = await this.repository.listItems({ batchKey: batch.key, limit: take, afterSeq });
+    return rows.slice(0, take).map((i) => toItemView(batch.id, i));
   }
 
   /**
@@ -391,4 +397,18 @@ export class BatchService {
     if (!batch || (batch.userId !== user.userId && !isAdmin(user))) throw AppException.notFound('Batch');
     return batch;
   }
+}
+
+/** An item row as the API shows it: its public id, times as ISO text. */
+function toItemView(batchId: string, i: Awaited<ReturnType<BatchRepository['listItems']>>[number]): ItemView {
+  return {
+    id: itemId(batchId, i.seq),
+    ...i,
+    result: i.result ?? null,
+    nextAttemptAt:
+      i.status === ItemStatus.Queued && Number(i.nextAttemptAt) > 0
+        ? new Date(Number(i.nextAttemptAt)).toISOString()
+        : null,
+    updatedAt: i.updatedAt.toISOString(),
+  };
 }

@@ -77,6 +77,12 @@ export const itemViewSchema = z.object({
   payload: z.record(z.string(), z.unknown()),
   stage: z.string().nullable().describe('The last stage an operation reported inside the item (null: none)'),
   progress: z.number().int().min(0).max(100),
+  nextAttemptAt: z
+    .string()
+    .nullable()
+    .describe(
+      'When a queued item that failed, or was given back, is tried again at the earliest (null: now)',
+    ),
   updatedAt: z.string(),
 });
 

@@ -18,7 +18,13 @@ import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
 import { BatchRepository, Db } from './batch.repository';
 import { ChunkRepository, type ClaimedRow, type OutcomeRow } from './chunk.repository';
 import { BatchRecord } from './batch.types';
-import { BatchOperationHandler, ChunkItem, type OperationLimits } from './operations/batch-operation';
+import {
+  BatchOperationHandler,
+  ChunkItem,
+  KEY_SLOT_RETRY_MS,
+  type KeyEntry,
+  type OperationLimits,
+} from './operations/batch-operation';
 import { ChunkLease } from './chunk-lease';
 import { registerLocalWorker } from './dead-owners';
 import { BatchSweeper } from './batch-sweeper';
@@ -309,19 +315,18 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
    * One slot of a per-key limit (`<operation>@<key>` rows of OperationSlot/OperationWindow),
    * leased to the chunk: renewed by its heartbeat, freed by `release` or when the chunk ends.
    */
-  private async enterKey(
-    scope: string,
-    limits: OperationLimits,
-    holder: string,
-  ): Promise<{ release(): Promise<void> } | null> {
+  private async enterKey(scope: string, limits: OperationLimits, holder: string): Promise<KeyEntry> {
     await this.limits.ensureSeeded(scope, limits.concurrency);
     const now = this.clock.now();
-    const slots = await this.batches.transaction(async (tx) => {
+    const { slots, waitMs } = await this.batches.transaction(async (tx) => {
       const taken = await this.limits.acquire(tx, scope, limits, holder, now, now + this.settings.leaseMs, 1);
       if (taken.length > 0 && limits.rate) await this.limits.countStarts(tx, scope, limits.rate, now, 1);
-      return taken;
+      // Refused: the rate window says exactly when; a full set of slots frees when a call ends.
+      const wait =
+        taken.length === 0 && limits.rate ? await this.limits.rateWaitMs(tx, scope, limits.rate, now) : 0;
+      return { slots: taken, waitMs: wait };
     });
-    if (slots.length === 0) return null;
+    if (slots.length === 0) return { busyForMs: waitMs > 0 ? waitMs : KEY_SLOT_RETRY_MS };
     return {
       release: () => this.batches.transaction((tx) => this.limits.releaseSome(tx, scope, holder, slots)),
     };

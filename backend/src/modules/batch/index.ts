@@ -12,11 +12,13 @@ export {
   type BatchOperationHandler,
   type ChunkItem,
   type ItemOutcome,
+  type KeyEntry,
   type OperationContext,
   type OperationLimits,
   PermanentItemError,
   RetryableItemError,
 } from './operations/batch-operation';
 export type { BatchCompleteEvent, BatchProgressEvent } from './batch-socket.events';
-export type { BatchView } from './batch.types';
+export type { BatchView, ItemView } from './batch.types';
+export { itemId, seqOfItemId } from './batch-row.mapper';
 export * from '../shared';

@@ -64,6 +64,31 @@ export class OperationLimitsRepository {
   }
 
   /**
+   * How long until the sliding window allows another start (0: it allows one now): the
+   * moment enough of the window's oldest starts have left it.
+   */
+  async rateWaitMs(
+    tx: SqlExecutor,
+    operation: string,
+    rate: NonNullable<OperationLimits['rate']>,
+    now: number,
+  ): Promise<number> {
+    const rows = await tx.$queryRawUnsafe<{ windowStart: unknown; count: unknown }[]>(
+      `SELECT "windowStart", "count" FROM "OperationWindow"
+       WHERE "operation" = ? AND "windowStart" > ? ORDER BY "windowStart"`,
+      operation,
+      now - rate.windowMs,
+    );
+    let excess = rows.reduce((sum, r) => sum + Number(r.count), 0) - rate.count + 1;
+    for (const row of rows) {
+      if (excess <= 0) break;
+      excess -= Number(row.count);
+      if (excess <= 0) return Math.max(0, Number(row.windowStart) + rate.windowMs - now);
+    }
+    return 0;
+  }
+
+  /**
    * Records `count` starts at `now` (the items actually claimed) and forgets starts that
    * have left the window.
    */

@@ -8,8 +8,17 @@ import { PapersImportOperation } from './papers-import.operation';
 import { PapersController } from './papers.controller';
 import { PapersRepository } from './papers.repository';
 import { PapersService } from './papers.service';
+import {
+  DurablePdfQueue,
+  PDF_QUEUE_PAPERS,
+  PDF_QUEUE_SETTINGS,
+  type PdfQueueSettings,
+} from './pdf-queue/durable-pdf-queue';
 
-/** The caller's papers, and the `papers.import` batch operation (found by BatchModule's discovery). */
+/**
+ * The caller's papers, the `papers.import` and `papers.fetch-fulltext` batch operations
+ * (found by BatchModule's discovery), and the drop-in for the host's PDF queue.
+ */
 @Module({
   controllers: [PapersController],
   providers: [
@@ -29,6 +38,24 @@ import { PapersService } from './papers.service';
           contactEmail: config.FULLTEXT_CONTACT_EMAIL,
         }),
     },
+    DurablePdfQueue,
+    {
+      // Whose paper it is and its identifiers: a host points this at its own papers.
+      provide: PDF_QUEUE_PAPERS,
+      inject: [PapersRepository],
+      useFactory: (papers: PapersRepository) => ({ find: (id: string) => papers.findIdentifiers(id) }),
+    },
+    {
+      provide: PDF_QUEUE_SETTINGS,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): PdfQueueSettings => ({
+        operation: 'papers.fetch-fulltext',
+        pollMs: config.PDF_QUEUE_POLL_MS,
+        keepOpenSeconds: config.BATCH_MAX_OPEN_SECONDS,
+        retentionMs: 7 * 86_400_000,
+      }),
+    },
   ],
+  exports: [DurablePdfQueue],
 })
 export class PapersModule {}

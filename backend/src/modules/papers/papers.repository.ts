@@ -117,6 +117,11 @@ export class PapersRepository {
     return new Map(rows.map((row) => [row.id, row]));
   }
 
+  /** Who owns a paper and its identifiers (the PDF queue's lookup); null when there is no such paper. */
+  findIdentifiers(id: string): Promise<{ id: string; userId: string; doi: string | null } | null> {
+    return this.prisma.paper.findUnique({ where: { id }, select: { id: true, userId: true, doi: true } });
+  }
+
   /** One of the user's papers, with its full text; null for a missing or someone else's paper. */
   findForUser(userId: string, id: string) {
     return this.prisma.paper.findFirst({ where: { id, userId } });

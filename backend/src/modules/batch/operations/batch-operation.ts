@@ -66,13 +66,20 @@ export interface OperationContext {
   /**
    * Takes one of `key`'s slots (per-key concurrency, and a start in its rate window), held
    * across every process with the chunk's lease: `release` gives it back (or the chunk's
-   * end does). Null when the key has no free slot or start now: give the item back
-   * (`deferred`) so that items of other keys go on.
+   * end does). When the key has no free slot or start now, `busyForMs` says when to try
+   * again (exact for a spent rate window; a short wait for a free slot): give the item back
+   * (`deferred`, retrying after that) so that items of other keys go on.
    */
-  enterKey(key: string, limits: OperationLimits): Promise<{ release(): Promise<void> } | null>;
+  enterKey(key: string, limits: OperationLimits): Promise<KeyEntry>;
   /** The engine's clock (epoch ms): tests move it; use it rather than `Date.now()`. */
   now(): number;
 }
+
+/** One slot of a per-key limit, or how long until one may be free. */
+export type KeyEntry = { release(): Promise<void>; busyForMs?: undefined } | { busyForMs: number };
+
+/** How soon an item waiting for a free slot (not a rate window) of its key tries again. */
+export const KEY_SLOT_RETRY_MS = 100;
 
 /**
  * A named bulk operation. Items are checked against `itemSchema` before `process`

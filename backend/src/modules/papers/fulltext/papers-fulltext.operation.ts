@@ -143,7 +143,7 @@ export class PapersFetchFulltextOperation implements BatchOperationHandler<Fullt
     const host = hop.url.host;
     const { limits } = this.hosts.of(host);
     const entry = await ctx.enterKey(host, limits);
-    if (!entry) throw FetchFailure.busy(host, limits.rate ? limits.rate.windowMs / limits.rate.count : 250);
+    if (entry.busyForMs !== undefined) throw FetchFailure.busy(host, entry.busyForMs);
     try {
       return await fn();
     } finally {
