@@ -448,6 +448,20 @@ async function main(): Promise<void> {
     met: overhead.p50 <= 0.5,
   });
 
+  // 13. Flag evaluation on the request path, with and without a rollout plan's guards recording.
+  const { flagEvaluationCost } = await import('./flag-evaluation');
+  const flagCost = await flagEvaluationCost(quick ? 20_000 : 100_000);
+  results.flagEvaluationNs = flagCost;
+  rows.push({
+    benchmark:
+      '13. gate check of a batch route (evaluate BATCH_OPERATIONS), with an active rollout plan recording',
+    measured: `${Math.round(flagCost.guardedNs)} ns`,
+    baseline: `${Math.round(flagCost.plainNs)} ns without a plan`,
+    ratio: `+${Math.round(flagCost.guardedNs - flagCost.plainNs)} ns`,
+    target: 'reported (≤ 5 µs)',
+    met: flagCost.guardedNs <= 5000,
+  });
+
   const machine = {
     cores: os.cpus().length,
     cpu: os.cpus()[0]?.model,

@@ -355,6 +355,19 @@
       (err) => ($('who').textContent = 'Socket refused: ' + ((err.data && err.data.code) || err.message)),
     );
     state.socket.on('connect', () => state.batches.forEach((b) => resync(b.id)));
+    // Admins hear every transition of a rollout plan (advanced, rolled back, halted, completed).
+    state.socket.on('flag-rollout', (e) => {
+      $('plan-result').textContent =
+        'Rollout ' +
+        e.action.replace('_', ' ') +
+        ' at step ' +
+        (e.step + 1) +
+        ' (' +
+        e.rollout +
+        ' %)' +
+        (e.reason ? ': ' + e.reason : '');
+      void loadFlag();
+    });
   }
 
   /** A new sign-in starts from an empty page: nothing of the previous user stays on screen. */
@@ -430,6 +443,107 @@
     } catch (e) {
       $('flag-result').textContent = e.message;
     }
+    await loadPlan();
+  }
+
+  const GUARD_LABELS = {
+    itemFailureRate: 'Item failure rate',
+    serverErrorRate: '5xx answers',
+    p95LatencyMs: 'p95 latency',
+    databaseBusyRate: 'Database busy',
+  };
+  const shown = (name, v) =>
+    v === null || v === undefined ? '—' : name === 'p95LatencyMs' ? v + ' ms' : (v * 100).toFixed(1) + ' %';
+
+  /** The flag's rollout plan: its steps, each guard's value against its threshold, its history. */
+  async function loadPlan() {
+    const res = await fetch('/feature-flags/BATCH_OPERATIONS/rollout-plan', {
+      headers: { Authorization: 'Bearer ' + state.token },
+    });
+    const plan = res.ok ? await res.json() : null;
+    ['plan-steps', 'plan-history'].forEach((id) => $(id).replaceChildren());
+    $('plan-guards').querySelector('tbody').replaceChildren();
+    $('plan-pause').disabled = !plan || plan.state !== 'active';
+    $('plan-resume').disabled = !plan || (plan.state !== 'paused' && plan.state !== 'halted');
+    $('plan-abort').disabled = !plan || !['active', 'paused', 'halted'].includes(plan.state);
+    if (!plan) {
+      $('plan-summary').textContent = 'No rollout plan.';
+      return;
+    }
+    $('plan-summary').textContent =
+      'Plan ' +
+      plan.state +
+      ', step ' +
+      (plan.step + 1) +
+      ' of ' +
+      plan.steps.length +
+      ' (' +
+      plan.rollout +
+      ' %), since ' +
+      plan.stepStartedAt.replace('T', ' ').slice(0, 19) +
+      '; earliest next step ' +
+      plan.stepMinEndsAt.replace('T', ' ').slice(0, 19);
+    $('plan-steps').replaceChildren(
+      ...plan.steps.map((step, i) => {
+        const li = document.createElement('li');
+        li.textContent = step.whitelistOnly ? 'Whitelist only' : step.rollout + ' %';
+        li.textContent += ' · at least ' + plan.minStepSeconds[i] + ' s';
+        if (i === plan.step) li.setAttribute('aria-current', 'step');
+        return li;
+      }),
+    );
+    $('plan-guards')
+      .querySelector('tbody')
+      .replaceChildren(
+        ...Object.entries(plan.guards).map(([name, g]) => {
+          const tr = document.createElement('tr');
+          const cells = [
+            GUARD_LABELS[name] || name,
+            shown(name, g.value),
+            '≤ ' + shown(name, g.max),
+            g.samples + ' (' + g.minSamples + ' needed)',
+            shown(name, g.rest.value),
+            g.status === 'ok' ? 'holds' : g.status === 'breached' ? 'breached' : 'too few samples',
+          ];
+          cells.forEach((text) => {
+            const td = document.createElement('td');
+            td.textContent = text;
+            tr.append(td);
+          });
+          tr.className = 'guard-' + g.status;
+          return tr;
+        }),
+      );
+    $('plan-history').replaceChildren(
+      ...plan.history
+        .slice()
+        .reverse()
+        .map((h) => {
+          const li = document.createElement('li');
+          li.textContent =
+            h.at.replace('T', ' ').slice(0, 19) +
+            ' · ' +
+            h.action.replace('_', ' ') +
+            ' · step ' +
+            (h.step + 1) +
+            ' (' +
+            (h.enabled ? h.rollout + ' %' : 'off') +
+            ') · ' +
+            h.actor +
+            (h.reason ? ' · ' + h.reason : '');
+          return li;
+        }),
+    );
+  }
+
+  async function planAction(action) {
+    try {
+      await api('POST', '/feature-flags/BATCH_OPERATIONS/rollout-plan/' + action);
+      $('plan-result').textContent = 'Plan ' + action + 'd';
+    } catch (e) {
+      $('plan-result').textContent = e.message;
+    }
+    await loadFlag();
   }
 
   function parseItems(text) {
@@ -543,6 +657,28 @@
     } catch (err) {
       $('flag-result').textContent = err.message;
     }
+  });
+  $('plan-pause').addEventListener('click', () => void planAction('pause'));
+  $('plan-resume').addEventListener('click', () => void planAction('resume'));
+  $('plan-abort').addEventListener('click', () => {
+    if (window.confirm('Abort the rollout plan? The flag stays where it is.')) void planAction('abort');
+  });
+  $('plan-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    let body;
+    try {
+      body = JSON.parse($('plan-json').value);
+    } catch {
+      $('plan-result').textContent = 'The plan is not valid JSON.';
+      return;
+    }
+    try {
+      await api('PUT', '/feature-flags/BATCH_OPERATIONS/rollout-plan', body);
+      $('plan-result').textContent = 'Plan started';
+    } catch (err) {
+      $('plan-result').textContent = err.message;
+    }
+    await loadFlag();
   });
   if (state.token) void signIn(state.token);
 })();

@@ -32,7 +32,10 @@ export class AppModule {
           inject: [StandaloneModulePorts],
           useFactory: (ports: StandaloneModulePorts) => ports.host(),
         }),
-        FeatureFlagsModule.forRoot({ cacheMs: config.FEATURE_FLAG_CACHE_MS }),
+        FeatureFlagsModule.forRoot({
+          cacheMs: config.FEATURE_FLAG_CACHE_MS,
+          rolloutEvaluationMs: config.ROLLOUT_EVALUATION_MS,
+        }),
         PapersModule,
         BatchModule.forRootAsync({
           inject: [StandaloneModulePorts],

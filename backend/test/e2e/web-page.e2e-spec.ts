@@ -14,7 +14,7 @@ describe('Web page in headless Chromium (e2e)', () => {
   beforeAll(async () => {
     if (!fs.existsSync(CHROMIUM))
       throw new Error(`Chromium not found at ${CHROMIUM} (the global setup unpacks @sparticuz/chromium's)`);
-    sut = await givenApp({ RATE_LIMIT_BATCH_OPERATIONS: '1000/3600' });
+    sut = await givenApp({ RATE_LIMIT_BATCH_OPERATIONS: '1000/3600', ROLLOUT_EVALUATION_MS: '200' });
     await givenBatchFeatureOn(sut);
     // playwright-core gives every launch a fresh, empty user data dir of its own.
     browser = await chromium.launch({
@@ -218,6 +218,51 @@ describe('Web page in headless Chromium (e2e)', () => {
     await page.getByText('Saved').waitFor();
     await page.locator('#flag-audit li', { hasText: 'root-admin' }).first().waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin.png'), fullPage: true });
+  });
+
+  it('lets an admin start a rollout plan and watch it move by itself: steps, guards against thresholds, history', async () => {
+    const page = await browser.newPage({ viewport: { width: 900, height: 1400 } });
+    await page.goto(sut.baseUrl + '/');
+    await page.evaluate(
+      (t) => localStorage.setItem('batchToken', t),
+      sut.tokenFor('plan-admin', { admin: true }),
+    );
+    await page.reload();
+    await page.getByText('No rollout plan.').waitFor();
+    await page.getByLabel(/New plan/).fill(
+      JSON.stringify({
+        steps: [{ rollout: 50 }, { rollout: 100 }],
+        minStepSeconds: [1, 3600],
+        guards: { serverErrorRate: { max: 0.05, minSamples: 5 } },
+      }),
+    );
+    await page.getByRole('button', { name: 'Start plan' }).click();
+    // Users use the batch routes meanwhile (those the flag lets in are the guard's cohort).
+    const traffic = setInterval(() => {
+      for (let i = 0; i < 10; i++)
+        void sut
+          .http()
+          .get('/batches')
+          .set('Authorization', `Bearer ${sut.tokenFor(`plan-user-${i}`)}`)
+          .then();
+    }, 150);
+    try {
+      // Pushed over the socket: the plan advanced by itself after its first step's second.
+      await page.getByText('Rollout advanced at step 2 (100 %)').waitFor({ timeout: 20_000 });
+    } finally {
+      clearInterval(traffic);
+    }
+    await page.getByText(/Plan active, step 2 of 2 \(100 %\)/).waitFor();
+    await page
+      .locator('#plan-guards tr', { hasText: '5xx answers' })
+      .getByText(/holds|too few samples/)
+      .waitFor();
+    await page.locator('#plan-history li', { hasText: 'advanced · step 2 (100 %) · rollout-plan' }).waitFor();
+    expect(await page.locator('#plan-steps li[aria-current="step"]').textContent()).toContain('100 %');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'rollout-plan.png'), fullPage: true });
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Abort plan' }).click();
+    await page.getByText(/Plan aborted, step 2 of 2/).waitFor();
   });
 
   it('shows the stage of each item live in the details while an operation reports progress inside items', async () => {

@@ -10,6 +10,8 @@ const MODULE_MODELS = [
   'IdempotencyRecord',
   'FeatureFlag',
   'FeatureFlagAudit',
+  'FeatureFlagRolloutPlan',
+  'FeatureFlagRolloutSample',
   'OperationSlot',
   'OperationWindow',
   'OperationHold',

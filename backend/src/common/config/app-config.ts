@@ -78,6 +78,8 @@ const schema = z
     BATCH_ENGINE_CONNECTION: z.enum(['shared', 'own']).default('shared'),
     PROGRESS_INTERVAL_MS: intFrom(0, 60_000).default(250),
     FEATURE_FLAG_CACHE_MS: intFrom(0, 3_600_000).default(5000),
+    /** How often rollout plans are evaluated (advance, roll back). */
+    ROLLOUT_EVALUATION_MS: intFrom(100, 3_600_000).default(60_000),
     TRUST_PROXY_HOPS: intFrom(0, 32).default(0),
     SHUTDOWN_TIMEOUT_MS: intFrom(0, 600_000).default(10_000),
     FULLTEXT_BASE_URL: z.string().url().default('https://doi.org/'),

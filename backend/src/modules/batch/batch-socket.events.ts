@@ -1,3 +1,4 @@
+import type { FlagRolloutEvent } from '../feature-flags';
 import type { BatchView } from './batch.types';
 
 export interface BatchProgressEvent {
@@ -35,6 +36,8 @@ export interface ServerToClientEvents {
   'batch-complete': (event: BatchCompleteEvent) => void;
   'batch-error': (event: BatchErrorEvent) => void;
   'item-progress': (event: ItemProgressEvent) => void;
+  /** A rollout plan's transition (contract v3), to admins' sockets only. */
+  'flag-rollout': (event: FlagRolloutEvent) => void;
 }
 
 export type SubscribeAck =

@@ -11,7 +11,15 @@ import {
 import type { Namespace, Socket } from 'socket.io';
 import { ErrorCode } from '../shared/errors/error-code';
 import { ModuleLogger } from '../shared/module-logger';
-import { AUTH_PORT, type AuthPort, METRICS_PORT, type MetricsPort, type ModuleUser } from '../shared/ports';
+import {
+  AUTH_PORT,
+  type AuthPort,
+  isAdmin,
+  METRICS_PORT,
+  type MetricsPort,
+  type ModuleUser,
+} from '../shared/ports';
+import { FlagRolloutEvents } from '../feature-flags';
 import { BatchSubscriptions } from './batch-subscriptions.service';
 import type { ServerToClientEvents, SubscribeAck } from './batch-socket.events';
 import type { ItemProgressEvent } from './batch-socket.events';
@@ -27,6 +35,8 @@ type BatchSocket = Socket<Record<string, never>, ServerToClientEvents, Record<st
 
 const USER_ROOM = 'user:';
 const BATCH_ROOM = 'batch:';
+/** Admins' sockets: rollout plans' transitions go there. */
+const ADMIN_ROOM = 'admins';
 export const userRoom = (userId: string) => `${USER_ROOM}${userId}`;
 const batchRoom = (batchId: string) => `${BATCH_ROOM}${batchId}`;
 
@@ -45,9 +55,12 @@ export class BatchGateway implements OnGatewayInit, OnGatewayConnection {
     @Inject(AUTH_PORT) private readonly auth: AuthPort,
     private readonly subscriptions: BatchSubscriptions,
     @Inject(METRICS_PORT) private readonly metrics: MetricsPort,
+    rollouts: FlagRolloutEvents,
     logger: ModuleLogger,
   ) {
     this.logger = logger.forContext(BatchGateway.name);
+    // Every instance hears every transition once (it reads the plans), so this instance's sockets only.
+    rollouts.on((event) => this.server?.local.to(ADMIN_ROOM).emit('flag-rollout', event));
   }
 
   afterInit(server: Namespace): void {
@@ -73,7 +86,7 @@ export class BatchGateway implements OnGatewayInit, OnGatewayConnection {
   handleConnection(socket: BatchSocket): void {
     const { user } = socket.data;
     if (!user) return;
-    void socket.join(userRoom(user.userId));
+    void socket.join(isAdmin(user) ? [userRoom(user.userId), ADMIN_ROOM] : userRoom(user.userId));
     this.metrics.increment('batch_socket_connections', {});
     socket.once('disconnect', () => this.metrics.increment('batch_socket_connections', {}, -1));
     if (user.exp) {

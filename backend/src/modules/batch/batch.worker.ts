@@ -28,10 +28,11 @@ import {
 import { ChunkLease } from './chunk-lease';
 import { registerLocalWorker } from './dead-owners';
 import { BatchSweeper } from './batch-sweeper';
-import { type ChunkRun, runChunk } from './chunk-runner';
+import { type ChunkRun, INVALID_ITEM, runChunk } from './chunk-runner';
 import { OperationRegistry } from './operations/operation.registry';
 import { ItemProgressCoalescer, ItemProgressReport } from './item-progress';
 import { OperationLimitsRepository } from './operation-limits.repository';
+import { RolloutSignals } from '../feature-flags';
 
 /** Consecutive failed iterations wait poll × 2^n (at most 10 s), with jitter so processes do not retry in step. */
 function failureBackoffMs(failures: number, pollMs: number): number {
@@ -74,6 +75,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(METRICS_PORT) private readonly metrics: MetricsPort,
     private readonly limits: OperationLimitsRepository,
     private readonly sweeper: BatchSweeper,
+    private readonly rolloutSignals: RolloutSignals,
     logger: ModuleLogger,
   ) {
     this.logger = logger.forContext(BatchWorker.name);
@@ -95,6 +97,23 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     await Promise.all(this.loops);
     await Promise.all(this.beside);
     this.unregister?.();
+  }
+
+  private wakeTimer: { at: number; timer: NodeJS.Timeout } | null = null;
+
+  /** Wakes an idle loop at `at` (epoch ms, the engine's clock): one timer, for the earliest moment asked. */
+  private wakeAt(at: number): void {
+    if (this.wakeTimer && this.wakeTimer.at <= at) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer.timer);
+    const timer = setTimeout(
+      () => {
+        this.wakeTimer = null;
+        this.wake();
+      },
+      Math.max(0, at - this.clock.now()),
+    );
+    timer.unref();
+    this.wakeTimer = { at, timer };
   }
 
   /** Ends idle waits early (a batch was just sealed). */
@@ -215,6 +234,13 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
         written: recorded.written,
       });
       this.countChunk(batch.operation, durationMs, recorded);
+      // Rollout guards: the owner's settled items (items that failed validation are the caller's, not the feature's).
+      if (recorded.written === recorded.attempted)
+        this.rolloutSignals.items(
+          batch.userId,
+          recorded.settled.success + recorded.settled.failed,
+          recorded.settled.failed - recorded.settled.invalid,
+        );
       this.emit(BatchEvent.Progress, recorded.batch);
       if (recorded.finished) {
         this.logger.business('batch.finished', { batchId: batch.id, status: recorded.finished.status });
@@ -255,7 +281,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     recorded: {
       written: number;
       attempted: number;
-      settled: Record<'success' | 'failed' | 'retried', number>;
+      settled: Record<'success' | 'failed' | 'retried' | 'invalid', number>;
     },
   ): void {
     this.metrics.observe('batch_chunk_duration_seconds', { operation }, durationMs / 1000);
@@ -428,6 +454,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       success: rows.filter((r) => r.status === ItemStatus.Success).length,
       failed: rows.filter((r) => r.status === ItemStatus.Failed).length,
       retried: rows.filter((r) => r.status === ItemStatus.Queued).length,
+      invalid: rows.filter((r) => r.status === ItemStatus.Failed && r.errorCategory === INVALID_ITEM).length,
     };
     const { failedForGood, written, ...recorded } = await this.chunks.recordOutcomes(
       tx,
@@ -453,6 +480,13 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
         ? await this.batches.finishIfSettled(tx, batch.key, now)
         : null;
     this.spent('recording', started);
+    // Items given back to wait a little (a busy key's rate window, a short backoff): a loop wakes
+    // at that moment rather than up to BATCH_POLL_MS later, so a key's next free start is not lost
+    // (measured: 1,000 papers at 2/s on one publisher took 10 % longer than its limit allows without).
+    const soonest = Math.min(
+      ...rows.map((r) => (r.status === ItemStatus.Queued && r.next ? r.next : Infinity)),
+    );
+    if (soonest - now < 10_000) this.wakeAt(soonest);
     return { batch: finished ?? batch, finished, written, attempted: rows.length, settled };
   }
 

@@ -11,6 +11,9 @@ import {
 } from './operations/batch-operation';
 import type { OperationRegistry } from './operations/operation.registry';
 
+/** The error category of an item that failed its operation's item schema. */
+export const INVALID_ITEM = 'invalid_item';
+
 /** What running a chunk's items gave: one outcome per item, and the items whose claim must not count as an attempt. */
 export interface ChunkRun {
   outcomes: ItemOutcome[];
@@ -66,7 +69,7 @@ export async function runChunk(
         ok: false,
         error: check.errors.join('; '),
         permanent: true,
-        errorCategory: 'invalid_item',
+        errorCategory: INVALID_ITEM,
       };
       return;
     }

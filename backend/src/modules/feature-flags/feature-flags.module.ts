@@ -7,6 +7,10 @@ import { FeatureFlagsRepository } from './feature-flags.repository';
 import { FeatureFlagsService } from './feature-flags.service';
 import { MeFeaturesController } from './me-features.controller';
 import { RequireFeatureGuard } from './require-feature.guard';
+import { RolloutPlansController } from './rollout/rollout-plans.controller';
+import { RolloutPlansRepository } from './rollout/rollout-plans.repository';
+import { FlagRolloutEvents, RolloutPlansService } from './rollout/rollout-plans.service';
+import { RolloutSignals } from './rollout/rollout-signals';
 
 /**
  * Feature flags with an audited admin API. Global, so any module can put
@@ -24,15 +28,25 @@ export class FeatureFlagsModule {
       module: FeatureFlagsModule,
       global: true,
       imports: options.imports ?? [],
-      controllers: [FeatureFlagsController, MeFeaturesController],
+      controllers: [FeatureFlagsController, RolloutPlansController, MeFeaturesController],
       providers: [
         optionsProvider(FEATURE_FLAGS_OPTIONS, options),
         FeatureFlagsRepository,
         FeatureFlagsService,
         RequireFeatureGuard,
         ModuleAuthGuard,
+        RolloutPlansRepository,
+        RolloutPlansService,
+        RolloutSignals,
+        FlagRolloutEvents,
       ],
-      exports: [FeatureFlagsService, RequireFeatureGuard],
+      exports: [
+        FeatureFlagsService,
+        RequireFeatureGuard,
+        RolloutSignals,
+        FlagRolloutEvents,
+        RolloutPlansService,
+      ],
     };
   }
 }

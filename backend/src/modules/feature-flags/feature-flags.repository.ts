@@ -16,7 +16,8 @@ export interface FlagWrite {
 }
 
 export interface AuditEntry {
-  action: 'create' | 'replace' | 'update' | 'delete';
+  /** create | update | delete, or a rollout plan's `rollout-plan.<transition>`. */
+  action: string;
   actor: string;
   correlationId: string;
   before: unknown;
@@ -57,9 +58,16 @@ export class FeatureFlagsRepository {
    */
   async change(
     name: string,
-    audit: Omit<AuditEntry, 'before' | 'after' | 'action'>,
+    audit: Omit<AuditEntry, 'before' | 'after' | 'action'> & {
+      /** Overrides create/update/delete (a rollout plan's transitions). */
+      action?: string;
+      /** Added to the audit row's `after` as `rolloutPlan` (what decided the change). */
+      note?: Record<string, unknown>;
+    },
     change: (current: FeatureFlag | null) => FlagWrite | undefined,
     toView: (flag: FeatureFlag | null) => unknown,
+    /** More writes that commit or roll back with the change (a rollout plan's own row). */
+    alongside?: (tx: Prisma.TransactionClient, current: FeatureFlag | null) => Promise<void>,
   ): Promise<FeatureFlag | null> {
     return this.prisma.$transaction(async (tx) => {
       const current = await tx.featureFlag.findUnique({ where: { name } });
@@ -71,7 +79,8 @@ export class FeatureFlagsRepository {
       } else if (current) {
         await tx.featureFlag.delete({ where: { name } });
       }
-      const action = !next ? 'delete' : current ? 'update' : 'create';
+      const action = audit.action ?? (!next ? 'delete' : current ? 'update' : 'create');
+      const after = toView(stored);
       await tx.featureFlagAudit.create({
         data: {
           flagName: name,
@@ -79,9 +88,10 @@ export class FeatureFlagsRepository {
           actor: audit.actor,
           correlationId: audit.correlationId,
           before: this.json(toView(current)),
-          after: this.json(toView(stored)),
+          after: this.json(audit.note && after ? { ...after, rolloutPlan: audit.note } : after),
         },
       });
+      await alongside?.(tx, current);
       return stored;
     }, TRANSACTION_OPTIONS);
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
-import type { FeatureFlag } from '@prisma/client';
+import type { FeatureFlag, Prisma } from '@prisma/client';
 import { Clock } from '../shared/clock';
 import { AppException } from '../shared/errors/app-exception';
 import { ModuleLogger } from '../shared/module-logger';
@@ -102,6 +102,17 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
     return evaluation;
   }
 
+  /** Whether the flag lets `userId` in, without counting an evaluation (cohorts of rollout guards). */
+  async lets(name: string, userId: string): Promise<boolean> {
+    return this.letsNow(name, userId) ?? evaluateFlag((await this.rules()).get(name), userId).enabled;
+  }
+
+  /** `lets` from a fresh cache without waiting; undefined when the cache must be read again first. */
+  letsNow(name: string, userId: string): boolean | undefined {
+    if (!this.cache || this.clock.now() - this.loadedAt >= (this.options.cacheMs ?? 5000)) return undefined;
+    return evaluateFlag(this.cache.get(name), userId).enabled;
+  }
+
   async isEnabled(name: string, userId: string): Promise<boolean> {
     return (await this.evaluate(name, userId)).enabled;
   }
@@ -182,14 +193,38 @@ export class FeatureFlagsService implements OnModuleInit, OnApplicationShutdown 
     this.cache = null;
   }
 
+  /**
+   * A change a rollout plan makes (or an admin's plan action that moves the flag), audited
+   * as `rollout-plan.<transition>` with what decided it, committed with the plan's own
+   * row (`alongside`), seen at once here and pushed to every instance like any change.
+   */
+  changeForPlan(
+    actor: string,
+    name: string,
+    change: (current: FeatureFlag | null) => FlagWrite | undefined,
+    audit: { action: string; note: Record<string, unknown> },
+    alongside: (tx: Prisma.TransactionClient, current: FeatureFlag | null) => Promise<void>,
+  ): Promise<FlagView> {
+    return this.write({ userId: actor, roles: [] }, name, change, { ...audit, alongside });
+  }
+
   private async write(
     actor: ModuleUser,
     name: string,
     change: (current: FeatureFlag | null) => FlagWrite | undefined,
+    options: {
+      action?: string;
+      note?: Record<string, unknown>;
+      alongside?: (tx: Prisma.TransactionClient, current: FeatureFlag | null) => Promise<void>;
+    } = {},
   ): Promise<FlagView> {
     const correlationId = this.context.correlationId() ?? 'none';
-    const stored = await this.repository.change(name, { actor: actor.userId, correlationId }, change, (f) =>
-      f ? toFlagView(f) : null,
+    const stored = await this.repository.change(
+      name,
+      { actor: actor.userId, correlationId, action: options.action, note: options.note },
+      change,
+      (f) => (f ? toFlagView(f) : null),
+      options.alongside,
     );
     this.invalidate();
     await this.redis?.publish(this.channel(), name).catch((error: unknown) =>

@@ -4,4 +4,11 @@ export type { FeatureFlagsModuleOptions } from './feature-flags.options';
 export { FeatureFlagsService, type FlagView } from './feature-flags.service';
 export { RequireFeature, RequireFeatureGuard } from './require-feature.guard';
 export type { Evaluation } from './flag-evaluation';
+export {
+  FlagRolloutEvents,
+  type FlagRolloutEvent,
+  RolloutPlansService,
+} from './rollout/rollout-plans.service';
+export { RolloutSignals } from './rollout/rollout-signals';
+export { FeatureFlagsProvider } from './openfeature-provider';
 export * from '../shared';

@@ -9,16 +9,19 @@ const userIds = (name: string) =>
     .max(MAX_LIST_IDS, `${name} must have at most ${MAX_LIST_IDS} ids`)
     .refine((ids) => new Set(ids).size === ids.length, `${name} must not contain duplicates`);
 
+/** A rollout percentage: 0-100 with at most 2 decimals (flags and rollout plan steps). */
+export const rolloutPercent = z
+  .number({ error: 'rollout must be a number with at most 2 decimals' })
+  .min(0, 'rollout must be between 0 and 100')
+  .max(100, 'rollout must be between 0 and 100')
+  .refine(
+    (n) => Math.abs(Math.round(n * 100) - n * 100) < 1e-9,
+    'rollout must be a number with at most 2 decimals',
+  );
+
 const flagFields = {
   enabled: z.boolean({ error: 'enabled must be a boolean' }),
-  rollout: z
-    .number({ error: 'rollout must be a number with at most 2 decimals' })
-    .min(0, 'rollout must be between 0 and 100')
-    .max(100, 'rollout must be between 0 and 100')
-    .refine(
-      (n) => Math.abs(Math.round(n * 100) - n * 100) < 1e-9,
-      'rollout must be a number with at most 2 decimals',
-    ),
+  rollout: rolloutPercent,
   whitelist: userIds('whitelist').optional(),
   blacklist: userIds('blacklist').optional(),
   description: z.string().max(1000).optional(),
@@ -56,9 +59,20 @@ export const auditTrailSchema = z.object({
   data: z.array(
     z.object({
       actor: z.string(),
-      action: z.enum(['create', 'replace', 'update', 'delete']),
+      action: z
+        .string()
+        .describe(
+          'create | update | delete, or rollout-plan.<started|advanced|rolled_back|completed|paused|resumed|aborted|deleted>',
+        ),
       before: flagViewSchema.nullable(),
-      after: flagViewSchema.nullable(),
+      after: flagViewSchema
+        .extend({
+          rolloutPlan: z
+            .record(z.string(), z.unknown())
+            .optional()
+            .describe('For rollout-plan actions: the step, the rollout and the guard values that decided it'),
+        })
+        .nullable(),
       correlationId: z.string(),
       createdAt: z.string(),
     }),

@@ -61,6 +61,8 @@ export function respondWithError(exception: unknown, host: ArgumentsHost, report
     reporting.log.security('rate_limit.exceeded', { ...where, details: mapped.details });
   }
   if (res.headersSent) return;
+  // Read by the feature-flag module's rollout guards (DATABASE_BUSY / DATABASE_UNAVAILABLE answers).
+  if (typeof res.locals === 'object') res.locals.moduleErrorCode = mapped.code;
   for (const [name, value] of Object.entries(mapped.headers ?? {})) res.setHeader(name, value);
   const body = errorBody(mapped.code, mapped.message, correlationId, mapped.details);
   res.status(body.statusCode).json(body);
