@@ -5,12 +5,14 @@ export default tseslint.config(
   {
     ignores: [
       'dist/**',
+      'client/dist/**',
       'node_modules/**',
       'coverage/**',
       'bench/tmp/**',
       'backend/public/vendor/**',
       'eslint.config.mjs',
       'jest.config.js',
+      'client/scripts/*.js',
     ],
   },
   js.configs.recommended,

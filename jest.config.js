@@ -1,7 +1,9 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/backend'],
+  roots: ['<rootDir>/backend', '<rootDir>/client'],
+  // The client's sources import with .js extensions (its ESM build runs in Node and browsers as is).
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testRegex: '\\.(spec|e2e-spec)\\.ts$',
   transform: {
     // Type checking is `npm run typecheck`; Jest only transpiles.

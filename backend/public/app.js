@@ -295,6 +295,29 @@
     drawChart(b.id);
   }
 
+  /** Why an item failed in plain words, and whether a retry may help (errorCategory, retryable). */
+  const KINDS = {
+    not_found: 'not found',
+    paywall: 'paywalled',
+    not_pdf: 'not a PDF',
+    too_large: 'too large',
+    rate_limited: 'rate limited',
+    timeout: 'timed out',
+    server_error: 'server error',
+    network_error: 'network error',
+    parse_error: 'unreadable PDF',
+    blocked_address: 'blocked address',
+    too_many_redirects: 'too many redirects',
+    invalid_item: 'invalid item',
+    interrupted: 'interrupted',
+  };
+  function failureKind(item) {
+    if (!item.errorCategory) return '';
+    const kind = KINDS[item.errorCategory] || item.errorCategory.replace(/_/g, ' ');
+    const next = item.nextAttemptAt ? ', next try ' + item.nextAttemptAt.replace('T', ' ').slice(11, 19) : '';
+    return kind + (item.retryable ? ' (retryable' + next + ')' : ' (final)');
+  }
+
   async function loadItems() {
     const d = state.detail;
     const status = $('item-status').value;
@@ -322,6 +345,7 @@
             String(item.attempts),
             item.stage ? item.stage + ' ' + item.progress + '%' : '',
             readableError(item.error || ''),
+            failureKind(item),
             JSON.stringify(item.payload).slice(0, 120),
           ];
           for (const text of cells) {

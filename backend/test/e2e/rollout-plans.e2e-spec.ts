@@ -1,10 +1,13 @@
+import path from 'node:path';
 import { OpenFeature } from '@openfeature/server-sdk';
+import request from 'supertest';
 import { FeatureFlagsProvider, FeatureFlagsService } from '../../src/modules/feature-flags';
 import { echoItems, givenUser, TestUser } from '../support/factories';
 import { connectedSocket } from '../support/sockets';
+import { spawnServer, ServerProcess } from '../support/server-process';
 import { givenDatabase, TempDatabase } from '../support/temp-database';
 import { givenApp, TestApp } from '../support/test-app';
-import { until } from '../support/wait';
+import { devAuth, until } from '../support/wait';
 
 const FLAG = 'BATCH_OPERATIONS';
 const FAST = {
@@ -367,5 +370,65 @@ describe('Rollout plans across instances', () => {
     }[];
     expect(audit.filter((x) => x.action === 'rollout-plan.advanced')).toHaveLength(4);
     expect(audit.filter((x) => x.action === 'rollout-plan.completed')).toHaveLength(1);
+  });
+});
+
+describe('Rollout plans when the deciding process is killed', () => {
+  let db: TempDatabase;
+  const servers: ServerProcess[] = [];
+
+  beforeAll(async () => {
+    db = await givenDatabase();
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await db.remove();
+  });
+
+  it('a plan whose instance was killed (kill -9, its lease never released) is taken over and finished by another', async () => {
+    const env = (name: string) => ({
+      DATABASE_URL: db.url,
+      LOG_DIR: path.join(db.dir, `logs-${name}`),
+      ...FAST,
+    });
+    servers.push(await spawnServer(env('a')));
+    const auth = devAuth('root', ['admin']);
+    const base = servers[0].baseUrl;
+    await request(base)
+      .put(`/feature-flags/${FLAG}`)
+      .set(auth)
+      .send({ enabled: false, rollout: 0 })
+      .expect(200);
+    await request(base)
+      .put(`/feature-flags/${FLAG}/rollout-plan`)
+      .set(auth)
+      .send({
+        steps: [{ rollout: 10 }, { rollout: 30 }, { rollout: 60 }, { rollout: 100 }],
+        minStepSeconds: 1,
+      })
+      .expect(200);
+    const planAt = async (url: string) =>
+      (await request(url).get(`/feature-flags/${FLAG}/rollout-plan`).set(auth).expect(200)).body as Plan;
+    await until('a step done by the first process', async () => (await planAt(base)).step >= 1, 30_000);
+    await servers[0].crash();
+    servers.push(await spawnServer(env('b')));
+    const other = servers[1].baseUrl;
+    await until(
+      'the plan completed by the second process',
+      async () => (await planAt(other)).state === 'completed',
+      30_000,
+    );
+    const done = await planAt(other);
+    expect(done.history.map((h) => [h.action, h.rollout])).toEqual([
+      ['started', 10],
+      ['advanced', 30],
+      ['advanced', 60],
+      ['advanced', 100],
+      ['completed', 100],
+    ]);
+    expect((await request(other).get(`/feature-flags/${FLAG}`).set(auth)).body).toMatchObject({
+      enabled: true,
+      rollout: 100,
+    });
   });
 });

@@ -184,6 +184,10 @@ describe('Web page in headless Chromium (e2e)', () => {
     expect(await detail.locator('tbody tr').first().textContent()).toContain(
       'must be a DOI such as 10.1000/xyz',
     );
+    // The kind of failure and whether a retry can help, in words (errorCategory, retryable).
+    expect(await detail.locator('tbody tr').first().locator('td').nth(5).textContent()).toBe(
+      'invalid item (final)',
+    );
     expect(await detail.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
     expect(await page.locator('#chart').count()).toBe(1);
     fs.mkdirSync(ARTIFACTS, { recursive: true });

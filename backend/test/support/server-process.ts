@@ -37,9 +37,10 @@ const nodeArgs = () => (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Bo
  */
 export async function spawnServer(
   env: Record<string, string>,
-  options: { migrate?: boolean } = {},
+  /** `port`: listen there (a restart on the same address, as clients reconnect to it). */
+  options: { migrate?: boolean; port?: number } = {},
 ): Promise<ServerProcess> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   let log = '';
   const node = JSON.stringify(process.execPath);
   const command = options.migrate
