@@ -181,7 +181,28 @@ function apiLatencyRow(
   };
 }
 
+/** `npm run bench -- --api-only=N`: only the API latency rows on PostgreSQL, N runs (its ratio swings run to run). */
+async function apiOnly(runs: number): Promise<void> {
+  const rows: Row[] = [];
+  for (let i = 0; i < runs; i++) {
+    const server = await startServer({}, 'postgres');
+    try {
+      const { idle, busy, large } = await apiLatency(server);
+      rows.push({
+        ...apiLatencyRow('postgres', idle, busy),
+        baseline: `${idle.p50} / ${idle.p99} ms idle; ${Math.round(ips(LARGE, large.ms))} items/s during the busy batch`,
+      });
+    } finally {
+      await server.close();
+    }
+  }
+  printTable(rows);
+  process.exit(0);
+}
+
 async function main(): Promise<void> {
+  const apiRuns = process.argv.find((a) => a.startsWith('--api-only='));
+  if (apiRuns) return apiOnly(Number(apiRuns.split('=')[1]));
   const rows: Row[] = [];
   const results: Record<string, unknown> = { sizes: SIZES, rounds: ROUNDS };
 
