@@ -21,7 +21,7 @@
   }
 
   /** Every failure becomes a sentence for people: never a raw exception. */
-  async function api(method, url, body) {
+  async function api(method, url, body, extraHeaders) {
     let res;
     try {
       res = await fetch(url, {
@@ -29,6 +29,7 @@
         headers: Object.assign(
           { Authorization: 'Bearer ' + state.token },
           body ? { 'Content-Type': 'application/json' } : {},
+          extraHeaders || {},
         ),
         body: body ? JSON.stringify(body) : undefined,
       });
@@ -44,6 +45,17 @@
   }
 
   /** What each action needs the batch's status to be (the server's batch-lifecycle rules). */
+  /** Plain words for statuses (the class keeps the code). */
+  const STATUS_WORDS = {
+    pending: 'pending',
+    processing: 'processing',
+    paused: 'paused',
+    completed: 'completed',
+    completed_with_errors: 'completed with errors',
+    failed: 'failed',
+    cancelled: 'cancelled',
+  };
+
   const ALLOWED = {
     pause: (b) => b.status === 'pending' || b.status === 'processing',
     resume: (b) => b.status === 'paused',
@@ -117,7 +129,7 @@
     const b = state.batches.get(batch.id);
     li.querySelector('.op').textContent = b.operation || '';
     const status = li.querySelector('.status');
-    status.textContent = b.status;
+    status.textContent = STATUS_WORDS[b.status] || b.status;
     status.className = 'status ' + b.status;
     li.querySelector('.id').textContent = b.id;
     const me = currentUser();
@@ -128,7 +140,11 @@
     const bar = li.querySelector('.bar');
     bar.setAttribute('aria-valuenow', String(b.percentage));
     bar.setAttribute('aria-label', 'Progress of batch ' + b.id);
-    li.querySelector('.fill').style.width = b.percentage + '%';
+    // Each outcome its own share of the bar: a cancelled or failed batch never reads as a green 100 %.
+    const share = (n) => (b.itemCount > 0 ? (100 * (n || 0)) / b.itemCount : 0) + '%';
+    li.querySelector('.fill-ok').style.width = share(b.succeededCount);
+    li.querySelector('.fill-failed').style.width = share(b.failedCount);
+    li.querySelector('.fill-cancelled').style.width = share(b.cancelledCount);
     const rate = b.details && b.details.itemsPerSecond ? ' · ' + b.details.itemsPerSecond + ' items/s' : '';
     const eta =
       b.details && b.details.etaSeconds != null && !b.finishedAt
@@ -195,6 +211,11 @@
     try {
       if (action === 'download') return void (await download(id));
       if (action === 'details') return void (await openDetail(id));
+      if (
+        action === 'cancel' &&
+        !window.confirm('Cancel batch ' + id + '? Items not processed yet will not run.')
+      )
+        return;
       if (action === 'failed') {
         const page = await api(
           'GET',
@@ -651,28 +672,57 @@
         : { n: i },
     );
     $('items').value = JSON.stringify(items);
+    submitKey = null;
   });
+  // One Idempotency-Key per form content: a double click or a resubmit after a lost answer creates one batch.
+  let submitKey = null;
+  const newSubmitKey = () =>
+    (submitKey =
+      window.crypto && window.crypto.randomUUID
+        ? window.crypto.randomUUID()
+        : String(Date.now()) + Math.random());
+  ['operation', 'items'].forEach((id) => $(id).addEventListener('input', () => (submitKey = null)));
+  let submitting = false;
   $('batch-form').addEventListener('submit', async (e) => {
     e.preventDefault();
+    if (submitting) return; // a second click while the first is on its way
+    submitting = true;
+    const key = submitKey || newSubmitKey();
     try {
-      const batch = await api('POST', '/batches', {
-        operation: $('operation').value,
-        items: parseItems($('items').value),
-      });
+      const batch = await api(
+        'POST',
+        '/batches',
+        { operation: $('operation').value, items: parseItems($('items').value) },
+        { 'Idempotency-Key': key },
+      );
       $('submit-result').textContent = 'Submitted batch ' + batch.id;
       if (!state.batches.has(batch.id)) render(batch);
       resync(batch.id);
     } catch (err) {
       $('submit-result').textContent = err.message;
+    } finally {
+      submitting = false;
     }
   });
   $('flag-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const ids = (id) => $(id).value.split(/\s+/).filter(Boolean);
+    const ids = (id) =>
+      $(id)
+        .value.split(/[\s,]+/)
+        .filter(Boolean);
+    const raw = $('flag-rollout').value.trim();
+    const rollout = Number(raw);
+    // An empty or non-numeric box is not "0 %": nothing is saved.
+    if (raw === '' || !Number.isFinite(rollout) || rollout < 0 || rollout > 100) {
+      $('flag-result').textContent = 'Rollout must be a number from 0 to 100; nothing was saved.';
+      $('flag-rollout').setAttribute('aria-invalid', 'true');
+      return;
+    }
+    $('flag-rollout').removeAttribute('aria-invalid');
     try {
       await api('PUT', '/feature-flags/BATCH_OPERATIONS', {
         enabled: $('flag-enabled').checked,
-        rollout: Number($('flag-rollout').value),
+        rollout,
         whitelist: ids('flag-whitelist'),
         blacklist: ids('flag-blacklist'),
       });

@@ -105,6 +105,71 @@ describe('Web page in headless Chromium (e2e)', () => {
     return { page, errors };
   };
 
+  it('splits the bar by outcome: a cancelled or all-failed batch never fills green (finding 1), statuses in words (finding 10)', async () => {
+    const token = sut.tokenFor('bar-user');
+    const post = (body: object) =>
+      sut.http().post('/batches').set('Authorization', `Bearer ${token}`).send(body).expect(202);
+    const failing = await post({
+      operation: 'diagnostics.echo',
+      items: [{ failPermanently: true }, { failPermanently: true }],
+    });
+    const slow = await post({
+      operation: 'diagnostics.echo',
+      items: Array.from({ length: 40 }, (_, i) => ({ n: i, delayMs: 50 })),
+      options: { chunkSize: 2 },
+    });
+    const { page, errors } = await signInWith('bar-user');
+    const failed = page.locator(`li[data-id="${failing.body.id}"]`);
+    await failed.locator('.status', { hasText: /^completed with errors$/ }).waitFor();
+    const width = (li: typeof failed, part: string) =>
+      li.locator(`.fill-${part}`).evaluate((el) => (el as HTMLElement).style.width);
+    expect([await width(failed, 'ok'), await width(failed, 'failed')]).toEqual(['0%', '100%']);
+    // Cancel asks first: dismissed, nothing happens; accepted, the batch is cancelled.
+    const running = page.locator(`li[data-id="${slow.body.id}"]`);
+    await running.locator('.status', { hasText: /^processing$/ }).waitFor();
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await running.getByRole('button', { name: `Cancel of batch ${slow.body.id}` }).click();
+    await page.waitForTimeout(300);
+    expect(
+      (await sut.http().get(`/batches/${slow.body.id}`).set('Authorization', `Bearer ${token}`)).body.status,
+    ).not.toBe('cancelled');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await running.getByRole('button', { name: `Cancel of batch ${slow.body.id}` }).click();
+    await running.locator('.status', { hasText: /^cancelled$/ }).waitFor();
+    // Items in flight at the cancel settle just after it: then every item is in one of the three shares.
+    await page.waitForFunction((id) => {
+      const li = document.querySelector(`li[data-id="${id}"]`);
+      const sum = ['ok', 'failed', 'cancelled']
+        .map((part) =>
+          parseFloat((li?.querySelector(`.fill-${part}`) as HTMLElement | null)?.style.width ?? '0'),
+        )
+        .reduce((a, b) => a + b, 0);
+      return Math.abs(sum - 100) < 0.001;
+    }, slow.body.id as string);
+    const ok = parseFloat(await width(running, 'ok'));
+    const cancelled = parseFloat(await width(running, 'cancelled'));
+    expect(ok).toBeLessThan(100);
+    expect(cancelled).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+  });
+
+  it('creates one batch on a double click of Submit (finding 9)', async () => {
+    const { page, errors } = await signInWith('double-click-user');
+    await page.getByText('BATCH_OPERATIONS is on for you').waitFor();
+    await page.locator('#operation').selectOption('diagnostics.echo');
+    await page.getByLabel(/^Items:/).fill(JSON.stringify([{ n: 1 }, { n: 2 }]));
+    await page.getByRole('button', { name: 'Submit batch' }).dblclick();
+    await page.getByText(/^Submitted batch /).waitFor();
+    await page.waitForTimeout(500);
+    const mine = await sut
+      .http()
+      .get('/batches')
+      .set('Authorization', `Bearer ${sut.tokenFor('double-click-user')}`)
+      .expect(200);
+    expect(mine.body.data).toHaveLength(1);
+    expect(errors).toEqual([]);
+  });
+
   it('keeps the final state after “Retry failed”, even when the live completion beats the HTTP reply', async () => {
     const token = sut.tokenFor('retry-user');
     const created = await sut
@@ -116,10 +181,10 @@ describe('Web page in headless Chromium (e2e)', () => {
     const id = created.body.id as string;
     const { page, errors } = await signInWith('retry-user');
     const li = page.locator(`li[data-id="${id}"]`);
-    await li.locator('.status', { hasText: /^completed_with_errors$/ }).waitFor();
+    await li.locator('.status', { hasText: /^completed with errors$/ }).waitFor();
     await li.getByRole('button', { name: `Retry failed of batch ${id}` }).click();
     await page.waitForTimeout(1500);
-    expect(await li.locator('.status').textContent()).toBe('completed_with_errors');
+    expect(await li.locator('.status').textContent()).toBe('completed with errors');
     expect(await li.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
     // Only what the status allows is enabled, and each button names its batch.
     expect(await li.getByRole('button', { name: `Pause of batch ${id}` }).isDisabled()).toBe(true);
@@ -144,6 +209,7 @@ describe('Web page in headless Chromium (e2e)', () => {
     await li.locator('.status', { hasText: /^completed$/ }).waitFor();
     // A 409 from the server (the page thought the batch could still be cancelled) lands next to the batch.
     // Enabled and clicked in one step: a live render could disable it again in between.
+    page.once('dialog', (dialog) => void dialog.accept());
     await li.locator('button[data-action="cancel"]').evaluate((button: HTMLButtonElement) => {
       button.disabled = false;
       button.click();
@@ -172,7 +238,7 @@ describe('Web page in headless Chromium (e2e)', () => {
     await page.getByLabel(/^Items:/).fill(JSON.stringify(items));
     await page.getByRole('button', { name: 'Submit batch' }).click();
     const li = page.locator('.batch').first();
-    await li.locator('.status', { hasText: /^completed_with_errors$/ }).waitFor({ timeout: 30_000 });
+    await li.locator('.status', { hasText: /^completed with errors$/ }).waitFor({ timeout: 30_000 });
     await li.getByRole('button', { name: /^Details of batch/ }).click();
     const detail = page.getByRole('region', { name: /^Batch / });
     await detail.locator('tbody tr').first().waitFor();
@@ -221,6 +287,22 @@ describe('Web page in headless Chromium (e2e)', () => {
     await page.getByRole('button', { name: 'Save flag' }).click();
     await page.getByText('Saved').waitFor();
     await page.locator('#flag-audit li', { hasText: 'root-admin' }).first().waitFor();
+    // An empty or non-numeric rollout is refused, not saved as 0 % (finding 2).
+    await page.getByLabel('Rollout %').evaluate((el) => ((el as HTMLInputElement).value = ''));
+    await page.getByRole('button', { name: 'Save flag' }).click();
+    await page.getByText('Rollout must be a number from 0 to 100; nothing was saved.').waitFor();
+    const admin = `Bearer ${sut.tokenFor('root-admin', { admin: true })}`;
+    expect(
+      (await sut.http().get('/feature-flags/BATCH_OPERATIONS').set('Authorization', admin)).body.rollout,
+    ).toBe(100);
+    // "alice, bob" is two ids, not "alice," (finding 11).
+    await page.getByLabel('Rollout %').fill('100');
+    await page.getByLabel(/^Whitelist/).fill('alice, bob');
+    await page.getByRole('button', { name: 'Save flag' }).click();
+    await page.getByText('Saved').waitFor();
+    expect(
+      (await sut.http().get('/feature-flags/BATCH_OPERATIONS').set('Authorization', admin)).body.whitelist,
+    ).toEqual(['alice', 'bob']);
     await page.screenshot({ path: path.join(ARTIFACTS, 'admin.png'), fullPage: true });
   });
 
