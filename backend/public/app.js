@@ -395,11 +395,31 @@
     state.socket.on('batch-complete', onEvent);
     state.socket.on('item-progress', onItemProgress);
     state.socket.on('batch-error', (e) => ($('submit-result').textContent = e.code + ': ' + e.message));
-    state.socket.on(
-      'connect_error',
-      (err) => ($('who').textContent = 'Socket refused: ' + ((err.data && err.data.code) || err.message)),
+    // The link's state has its own line: the user's name stays, and what is shown says since when it may be stale.
+    let staleSince = null;
+    const offline = (why) => {
+      staleSince = staleSince || new Date();
+      $('connection').textContent =
+        why +
+        ' Live updates paused since ' +
+        staleSince.toTimeString().slice(0, 8) +
+        '; the batches show that moment.';
+      $('connection').className = 'stale';
+      document.body.classList.add('stale');
+    };
+    state.socket.on('connect_error', (err) =>
+      err.data && err.data.code === 'UNAUTHENTICATED'
+        ? offline('Your sign-in was refused for live updates; sign in again.')
+        : offline('The server cannot be reached; reconnecting.'),
     );
-    state.socket.on('connect', () => state.batches.forEach((b) => resync(b.id)));
+    state.socket.on('disconnect', () => offline('The connection to the server was lost; reconnecting.'));
+    state.socket.on('connect', () => {
+      staleSince = null;
+      $('connection').textContent = '';
+      $('connection').className = '';
+      document.body.classList.remove('stale');
+      state.batches.forEach((b) => resync(b.id));
+    });
     // Admins hear every transition of a rollout plan (advanced, rolled back, halted, completed).
     state.socket.on('flag-rollout', (e) => {
       $('plan-result').textContent =

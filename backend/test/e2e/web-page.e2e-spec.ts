@@ -2,6 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Browser, chromium } from 'playwright-core';
 import { givenBatchFeatureOn } from '../support/factories';
+import { enableBatchesOn, spawnServer } from '../support/server-process';
+import { givenDatabase } from '../support/temp-database';
+import { devToken } from '../support/wait';
 import { givenApp, TestApp } from '../support/test-app';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -151,6 +154,33 @@ describe('Web page in headless Chromium (e2e)', () => {
     expect(ok).toBeLessThan(100);
     expect(cancelled).toBeGreaterThan(0);
     expect(errors).toEqual([]);
+  });
+
+  it('says when live updates are down and since when, keeps the user’s name, and clears it when the server is back (finding 5)', async () => {
+    const db = await givenDatabase();
+    const env = { DATABASE_URL: db.url, LOG_DIR: path.join(db.dir, 'logs') };
+    let server = await spawnServer(env);
+    try {
+      await enableBatchesOn(server);
+      const page = await browser.newPage();
+      await page.goto(server.baseUrl + '/');
+      await page.evaluate((t) => localStorage.setItem('batchToken', t), devToken('outage-user'));
+      await page.reload();
+      await page.getByText('BATCH_OPERATIONS is on for you').waitFor();
+      await server.crash();
+      await page.locator('#connection', { hasText: /Live updates paused since \d\d:\d\d:\d\d/ }).waitFor();
+      expect(await page.locator('#who').textContent()).toBe('Signed in as outage-user');
+      expect(await page.evaluate(() => document.body.classList.contains('stale'))).toBe(true);
+      server = await spawnServer(env, { port: server.port });
+      await page.waitForFunction(() => document.querySelector('#connection')?.textContent === '', undefined, {
+        timeout: 20_000,
+      });
+      expect(await page.evaluate(() => document.body.classList.contains('stale'))).toBe(false);
+      expect(await page.locator('#who').textContent()).toBe('Signed in as outage-user');
+    } finally {
+      await server.stop();
+      await db.remove();
+    }
   });
 
   it('creates one batch on a double click of Submit (finding 9)', async () => {
