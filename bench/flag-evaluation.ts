@@ -1,9 +1,4 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createApp } from '../backend/src/bootstrap';
-import { loadConfig } from '../backend/src/common/config/app-config';
-import { migrateSqlite } from '../backend/src/common/prisma/sqlite-migrator';
+import { inProcessApp } from './lib/in-process';
 import { FeatureFlagsService, RolloutSignals } from '../backend/src/modules/feature-flags';
 
 export interface FlagEvaluationCost {
@@ -20,18 +15,7 @@ export interface FlagEvaluationCost {
  * database runs once a second, off the request). Best of 5 rounds each, interleaved.
  */
 export async function flagEvaluationCost(calls: number): Promise<FlagEvaluationCost> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-flags-'));
-  const url = `file:${path.join(dir, 'app.db')}`;
-  migrateSqlite(url);
-  const app = await createApp(
-    loadConfig({
-      DATABASE_URL: url,
-      LOG_DIR: path.join(dir, 'logs'),
-      LOG_CONSOLE: 'false',
-      BATCH_WORKERS: '0',
-    }),
-  );
-  await app.init();
+  const { app, close } = await inProcessApp();
   const flags = app.get(FeatureFlagsService);
   const signals = app.get(RolloutSignals);
   const users = Array.from({ length: 1000 }, (_, i) => `bench-user-${i}`);
@@ -54,7 +38,6 @@ export async function flagEvaluationCost(calls: number): Promise<FlagEvaluationC
     guardedNs = Math.min(guardedNs, await round(true));
   }
   signals.watch([]);
-  await app.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await close();
   return { plainNs, guardedNs };
 }

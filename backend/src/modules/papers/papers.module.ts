@@ -43,7 +43,9 @@ import {
       // Whose paper it is and its identifiers: a host points this at its own papers.
       provide: PDF_QUEUE_PAPERS,
       inject: [PapersRepository],
-      useFactory: (papers: PapersRepository) => ({ find: (id: string) => papers.findIdentifiers(id) }),
+      useFactory: (papers: PapersRepository) => ({
+        findMany: (ids: string[]) => papers.findIdentifiers(ids),
+      }),
     },
     {
       provide: PDF_QUEUE_SETTINGS,

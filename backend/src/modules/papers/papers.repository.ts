@@ -117,9 +117,12 @@ export class PapersRepository {
     return new Map(rows.map((row) => [row.id, row]));
   }
 
-  /** Who owns a paper and its identifiers (the PDF queue's lookup); null when there is no such paper. */
-  findIdentifiers(id: string): Promise<{ id: string; userId: string; doi: string | null } | null> {
-    return this.prisma.paper.findUnique({ where: { id }, select: { id: true, userId: true, doi: true } });
+  /** Who owns each of these papers and their identifiers (the PDF queue's lookup); missing ones are absent. */
+  findIdentifiers(ids: string[]): Promise<Array<{ id: string; userId: string; doi: string | null }>> {
+    return this.prisma.paper.findMany({
+      where: { id: { in: [...new Set(ids)] } },
+      select: { id: true, userId: true, doi: true },
+    });
   }
 
   /** One of the user's papers, with its full text; null for a missing or someone else's paper. */

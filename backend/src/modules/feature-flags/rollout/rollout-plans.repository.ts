@@ -17,10 +17,6 @@ export const SAMPLE_RETENTION_MS = 7 * 86_400_000;
 export class RolloutPlansRepository {
   constructor(@Inject(PRISMA_CLIENT) private readonly prisma: FlagsPrisma) {}
 
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.prisma.$transaction(fn, { maxWait: 10_000, timeout: 10_000 });
-  }
-
   find(flagName: string, tx: Tx | FlagsPrisma = this.prisma): Promise<PlanRow | null> {
     return tx.featureFlagRolloutPlan.findUnique({ where: { flagName } });
   }

@@ -15,7 +15,8 @@ import { eventsBetween, type JobCursor, jobOf, type PdfJob } from './pdf-job';
 
 /** How the queue finds a paper: the host's own papers table, or ours. */
 export interface PdfQueuePapers {
-  find(paperId: string): Promise<(PaperIdentifiers & { id: string; userId: string }) | null>;
+  /** The papers among `paperIds` that exist (one query for a whole page of jobs). */
+  findMany(paperIds: string[]): Promise<Array<PaperIdentifiers & { id: string; userId: string }>>;
 }
 export const PDF_QUEUE_PAPERS = Symbol('PDF_QUEUE_PAPERS');
 
@@ -114,7 +115,7 @@ export class DurablePdfQueue implements OnApplicationBootstrap, OnModuleDestroy 
   async addJob(paperId: string): Promise<string> {
     const running = this.unsettledJobOf(paperId);
     if (running) return running.id;
-    const paper = await this.papers.find(paperId);
+    const [paper] = await this.papers.findMany([paperId]);
     if (!paper) throw new Error(`Paper ${paperId} not found`);
     const publisher = detectPublisher(paper) ?? undefined;
     if (!publisher) throw new Error(`Paper ${paperId} has no DOI, PMID or URL to fetch its full text from`);
@@ -341,23 +342,27 @@ export class DurablePdfQueue implements OnApplicationBootstrap, OnModuleDestroy 
     let allSettled = true;
     for (;;) {
       const items = await this.batchService.itemsAfter(batch.owner, batch.id, after, 500);
+      const found: TrackedJob[] = [];
       for (const item of items) {
-        this.apply(batch, item, announce);
+        const job = this.apply(batch, item, announce);
+        if (job) found.push(job);
         if (allSettled && isSettled(item.status)) batch.settledBelow = item.seq + 1;
         else allSettled = false;
       }
+      await this.fillPublishers(found);
       if (items.length < 500) return;
       after = items[items.length - 1].seq;
     }
   }
 
-  private apply(batch: TrackedBatch, item: ItemView, announce: boolean): void {
+  /** Brings the item's job up to date and tells its news; returns the job when it is new to this mirror. */
+  private apply(batch: TrackedBatch, item: ItemView, announce: boolean): TrackedJob | null {
     const seq = seqOfItemId(batch.id, item.id) ?? item.seq;
     const paperId = paperIdOf(item.payload);
     let tracked = this.jobs.get(item.id);
+    const isNew = !tracked;
     if (!tracked) {
       tracked = this.remember(batch, seq, paperId, undefined, Date.parse(item.updatedAt));
-      void this.fillPublisher(tracked);
       if (announce) this.emit('pdf.job.queued', { jobId: item.id, paperId, progress: 0 });
       else
         // Loaded at start: listeners hear only what happens from now on.
@@ -376,12 +381,19 @@ export class DurablePdfQueue implements OnApplicationBootstrap, OnModuleDestroy 
     tracked.job = jobOf(item, { ...before, startedAt });
     for (const [name, payload] of eventsBetween(tracked.cursor, item, paperId, this.clock.now()))
       this.emit(name, payload);
+    return isNew ? tracked : null;
   }
 
-  private async fillPublisher(tracked: TrackedJob): Promise<void> {
-    const paper = await this.papers.find(tracked.job.paperId).catch(() => null);
-    const publisher = paper ? (detectPublisher(paper) ?? undefined) : undefined;
-    if (publisher) tracked.job = { ...tracked.job, publisher };
+  /** The publisher of jobs this process did not add (another process's, or loaded at start): one query per page. */
+  private async fillPublishers(jobs: TrackedJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const papers = await this.papers.findMany(jobs.map((j) => j.job.paperId)).catch(() => []);
+    const byId = new Map(papers.map((p) => [p.id, p]));
+    for (const tracked of jobs) {
+      const paper = byId.get(tracked.job.paperId);
+      const publisher = paper ? (detectPublisher(paper) ?? undefined) : undefined;
+      if (publisher) tracked.job = { ...tracked.job, publisher };
+    }
   }
 
   /** Runs `fn` after the user's earlier calls (one user's jobs share one open batch). */
