@@ -9,7 +9,7 @@ export default tseslint.config(
       'node_modules/**',
       'coverage/**',
       'bench/tmp/**',
-      'backend/public/vendor/**',
+      'web/build.mjs',
       'eslint.config.mjs',
       'jest.config.js',
       'client/scripts/*.js',
@@ -39,25 +39,5 @@ export default tseslint.config(
   {
     files: ['backend/test/**/*.ts', '**/*.spec.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
-  },
-  {
-    files: ['backend/public/**/*.js'],
-    ...tseslint.configs.disableTypeChecked,
-    languageOptions: {
-      sourceType: 'script',
-      parserOptions: { projectService: false, project: false },
-      globals: {
-        window: 'readonly',
-        document: 'readonly',
-        fetch: 'readonly',
-        localStorage: 'readonly',
-        io: 'readonly',
-        console: 'readonly',
-        setTimeout: 'readonly',
-        CSS: 'readonly',
-        atob: 'readonly',
-        URL: 'readonly',
-      },
-    },
   },
 );

@@ -1,7 +1,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/backend', '<rootDir>/client'],
+  roots: ['<rootDir>/backend', '<rootDir>/client', '<rootDir>/web'],
   // The client's sources import with .js extensions (its ESM build runs in Node and browsers as is).
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testRegex: '\\.(spec|e2e-spec)\\.ts$',

@@ -44,7 +44,8 @@ export async function createApp(
   app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.useBodyParser('json', { limit: config.MAX_BODY_BYTES });
   app.use(reenterContextMiddleware);
-  app.use(staticPage(path.join(BACKEND_DIR, 'public')));
+  // The operator page, bundled from web/ by `npm run build` (web/build.mjs).
+  app.use(staticPage(path.join(BACKEND_DIR, '..', 'dist', 'web')));
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document);
   if (config.REDIS_URL)

@@ -7,7 +7,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { batchViewSchema, itemViewSchema } from '../../backend/src/modules/batch/batch.types';
+import {
+  batchViewSchema,
+  failureGroupsSchema,
+  itemViewSchema,
+  throughputSchema,
+} from '../../backend/src/modules/batch/batch.types';
+import { operationsSchema } from '../../backend/src/modules/batch/batch.controller';
 import {
   appendItemsSchema,
   createBatchSchema,
@@ -17,6 +23,7 @@ import {
   exportItemsQuerySchema,
   listBatchesQuerySchema,
   listItemsQuerySchema,
+  throughputQuerySchema,
 } from '../../backend/src/modules/batch/dto/batch-query.dto';
 import {
   auditTrailSchema,
@@ -46,6 +53,15 @@ const SCHEMAS: Array<[name: string, schema: z.ZodType, io: 'input' | 'output', d
   ['ListBatchesQuery', listBatchesQuerySchema, 'input', 'GET /batches query.'],
   ['ListItemsQuery', listItemsQuerySchema, 'input', 'GET /batches/:id/items query.'],
   ['ExportItemsQuery', exportItemsQuerySchema, 'input', 'GET /batches/:id/items/export query.'],
+  ['ThroughputQuery', throughputQuerySchema, 'input', 'GET /batches/:id/throughput query.'],
+  [
+    'ThroughputView',
+    throughputSchema,
+    'output',
+    'GET /batches/:id/throughput: items settled per time bucket.',
+  ],
+  ['FailureGroupsView', failureGroupsSchema, 'output', 'GET /batches/:id/failures.'],
+  ['OperationsView', operationsSchema, 'output', 'GET /batches/operations.'],
   ['PaperView', paperViewSchema, 'output', 'A paper (GET /papers, GET /papers/:id).'],
   ['ListPapersQuery', listPapersQuerySchema, 'input', 'GET /papers query.'],
   ['FlagView', flagViewSchema, 'output', 'A feature flag (admin).'],

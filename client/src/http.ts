@@ -5,6 +5,7 @@ import type {
   CreateBatchBody,
   ErrorBody,
   Evaluation,
+  FailureGroupsView,
   ExportItemsQuery,
   FlagView,
   ItemView,
@@ -12,12 +13,15 @@ import type {
   ListItemsQuery,
   ListPapersQuery,
   MyFeatures,
+  OperationsView,
   PaperView,
   PatchFlagBody,
   PutFlagBody,
   RetryBody,
   RolloutPlanBody,
   RolloutPlanView,
+  ThroughputQuery,
+  ThroughputView,
 } from './generated/api-types.js';
 
 /** A page of a list: `nextCursor` is null on the last one. */
@@ -137,6 +141,18 @@ export class BatchHttpClient {
   }
   appendItems(id: string, body: AppendItemsBody, write?: WriteOptions): Promise<BatchView> {
     return this.json('POST', `/batches/${segment(id)}/items`, body, write);
+  }
+  /** The operations a batch may name, with the JSON Schema of their items. */
+  listOperations(): Promise<OperationsView> {
+    return this.json('GET', '/batches/operations');
+  }
+  /** Items settled per time bucket of the batch's run (stored: works after a reload and for finished batches). */
+  batchThroughput(id: string, q?: ThroughputQuery): Promise<ThroughputView> {
+    return this.json('GET', `/batches/${segment(id)}/throughput${query(q)}`);
+  }
+  /** Failed items grouped by error and category, largest first; retry one with `retryBatch(id, { group })`. */
+  failureGroups(id: string): Promise<FailureGroupsView> {
+    return this.json('GET', `/batches/${segment(id)}/failures`);
   }
   getBatch(id: string): Promise<BatchView> {
     return this.json('GET', `/batches/${segment(id)}`);

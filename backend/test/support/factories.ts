@@ -39,7 +39,12 @@ export function paperItems(count: number, prefix = 'p'): Record<string, unknown>
 export async function givenBatch(
   sut: TestApp,
   user: TestUser,
-  body: { operation?: string; items: Record<string, unknown>[]; options?: Record<string, unknown> },
+  body: {
+    operation?: string;
+    items: Record<string, unknown>[];
+    options?: Record<string, unknown>;
+    metadata?: Record<string, unknown>;
+  },
 ): Promise<{ id: string; key: number; [field: string]: unknown }> {
   const res = await sut
     .http()

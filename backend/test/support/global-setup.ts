@@ -16,6 +16,8 @@ export default function globalSetup(): void {
     cwd: root,
     stdio: 'pipe',
   });
+  // The operator page the servers serve (dist/web).
+  execFileSync(process.execPath, [path.join(root, 'web', 'build.mjs')], { cwd: root, stdio: 'pipe' });
   process.env.CHROMIUM_PATH ??= bundledChromium(root);
 }
 

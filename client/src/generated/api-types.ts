@@ -79,6 +79,11 @@ export type AppendItemsBody = {
 /** POST /batches/:id/retry. */
 export type RetryBody = {
   itemIds?: Array<string>;
+  /** Only failed items with this error and category (a group of GET /batches/:id/failures) */
+  group?: {
+    error: string | null;
+    errorCategory: string | null;
+  };
 };
 
 /** GET /batches query. */
@@ -88,6 +93,10 @@ export type ListBatchesQuery = {
   status?:
     'pending' | 'processing' | 'paused' | 'completed' | 'completed_with_errors' | 'failed' | 'cancelled';
   userId?: string;
+  /** Only batches of this operation */
+  operation?: string;
+  /** Part of the batch id or of its metadata (any case) */
+  q?: string;
 };
 
 /** GET /batches/:id/items query. */
@@ -101,6 +110,49 @@ export type ListItemsQuery = {
 export type ExportItemsQuery = {
   format?: 'csv' | 'ndjson';
   status?: 'queued' | 'processing' | 'success' | 'failed' | 'cancelled';
+};
+
+/** GET /batches/:id/throughput query. */
+export type ThroughputQuery = {
+  buckets?: number;
+};
+
+/** GET /batches/:id/throughput: items settled per time bucket. */
+export type ThroughputView = {
+  /** Start of the first bucket (the batch started, or was created) */
+  from: string;
+  /** End of the last bucket (the batch finished, or now) */
+  to: string;
+  bucketMs: number;
+  buckets: Array<{
+    at: string;
+    succeeded: number;
+    failed: number;
+    cancelled: number;
+  }>;
+};
+
+/** GET /batches/:id/failures. */
+export type FailureGroupsView = {
+  data: Array<{
+    error: string | null;
+    errorCategory: string | null;
+    /** Whether retrying can help at least one item of the group */
+    retryable: boolean;
+    count: number;
+    firstItemId: string;
+  }>;
+};
+
+/** GET /batches/operations. */
+export type OperationsView = {
+  data: Array<{
+    name: string;
+    /** JSON Schema of one item */
+    itemSchema: {
+      [key: string]: unknown;
+    };
+  }>;
 };
 
 /** A paper (GET /papers, GET /papers/:id). */

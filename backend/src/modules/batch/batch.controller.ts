@@ -15,14 +15,16 @@ import { ApplicationConfig } from '@nestjs/core';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '../shared/errors/error-code';
 import { ApiErrors, ApiOk, pageOf } from '../shared/openapi';
-import { batchViewSchema, itemViewSchema } from './batch.types';
+import { batchViewSchema, failureGroupsSchema, itemViewSchema, throughputSchema } from './batch.types';
+import { OperationRegistry } from './operations/operation.registry';
+import { z } from 'zod';
 import type { Response } from 'express';
 import { CurrentUser, ModuleAuthGuard } from '../shared/module-auth';
 import type { ModuleUser } from '../shared/ports';
 import { RequireFeature, RequireFeatureGuard } from '../feature-flags';
 import { BatchService } from './batch.service';
 import { RequestSizeGuard } from './request-size.guard';
-import { ApiBodyFrom, ApiQueryFrom, ZodBody, ZodQuery } from '../shared/zod-params';
+import { ApiBodyFrom, ApiQueryFrom, openApiOf, ZodBody, ZodQuery } from '../shared/zod-params';
 import {
   type ListBatchesQuery,
   listBatchesQuerySchema,
@@ -30,6 +32,8 @@ import {
   listItemsQuerySchema,
   type ExportItemsQuery,
   exportItemsQuerySchema,
+  type ThroughputQuery,
+  throughputQuerySchema,
 } from './dto/batch-query.dto';
 import {
   appendItemsSchema,
@@ -37,6 +41,15 @@ import {
   type RetryBody,
   retryBatchSchema,
 } from './dto/create-batch.schema';
+
+export const operationsSchema = z.object({
+  data: z.array(
+    z.object({
+      name: z.string(),
+      itemSchema: z.record(z.string(), z.unknown()).describe('JSON Schema of one item'),
+    }),
+  ),
+});
 
 /** The optional Idempotency-Key header of the writes that store items. */
 const ApiIdempotencyKey = () =>
@@ -57,6 +70,7 @@ export class BatchController {
   constructor(
     private readonly batches: BatchService,
     private readonly app: ApplicationConfig,
+    private readonly registry: OperationRegistry,
   ) {}
 
   @Post()
@@ -126,6 +140,19 @@ export class BatchController {
     return this.batches.list(user, query);
   }
 
+  // Declared before ':id', which would otherwise take the word for a batch id.
+  @Get('operations')
+  @ApiOperation({ summary: 'The operations batches may name, with the JSON Schema of their items' })
+  @ApiOk(200, operationsSchema, 'The operations, by name')
+  operations() {
+    return {
+      data: this.registry.names().map((name) => ({
+        name,
+        itemSchema: openApiOf(this.registry.get(name)!.itemSchema, 'input'),
+      })),
+    };
+  }
+
   @Get(':id')
   @ApiOk(200, batchViewSchema, 'The batch')
   @ApiErrors(ErrorCode.NotFound)
@@ -145,6 +172,27 @@ export class BatchController {
     @ZodQuery(listItemsQuerySchema) query: ListItemsQuery,
   ) {
     return this.batches.listItems(user, id, query);
+  }
+
+  @Get(':id/throughput')
+  @ApiOperation({ summary: 'Items settled per time bucket of the run, by outcome (stored history)' })
+  @ApiQueryFrom(throughputQuerySchema)
+  @ApiOk(200, throughputSchema, 'The buckets, oldest first')
+  @ApiErrors(ErrorCode.ValidationFailed, ErrorCode.NotFound)
+  throughput(
+    @CurrentUser() user: ModuleUser,
+    @Param('id') id: string,
+    @ZodQuery(throughputQuerySchema) query: ThroughputQuery,
+  ) {
+    return this.batches.throughput(user, id, query);
+  }
+
+  @Get(':id/failures')
+  @ApiOperation({ summary: 'Failed items grouped by error and category, largest groups first' })
+  @ApiOk(200, failureGroupsSchema, 'At most 100 groups')
+  @ApiErrors(ErrorCode.NotFound)
+  failures(@CurrentUser() user: ModuleUser, @Param('id') id: string) {
+    return this.batches.failures(user, id);
   }
 
   @Get(':id/items/export')

@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Prisma, PrismaClient } from '@prisma/client';
-import { newestFirstAfter } from '../shared/cursor';
 import { ENGINE_DATABASE, type EngineDatabase, PRISMA_CLIENT } from '../shared/ports';
 import type { SqlExecutor } from '../shared/database/sql-executor';
+import { likeEscaped } from '../shared/database/sql-dialect';
 import { BatchStatus, ItemStatus } from './batch-status';
 import { finalStatusSql } from './batch-lifecycle';
 import { rowToBatch } from './batch-row.mapper';
@@ -271,7 +271,8 @@ export class BatchRepository implements OnApplicationShutdown {
   }
 
   /**
-   * Queues failed items again (all, or those at the listed positions) with attempts reset;
+   * Queues failed items again (all, those at the listed positions, or those of one error
+   * group) with attempts reset;
    * for a batch that ended `failed`, items cancelled by that failure are queued too. They
    * are due at once and, behind claimedSeq, in the retry index (nextAttemptAt 1). Counters
    * move by exactly the rows changed. Returns how many items were requeued.
@@ -280,15 +281,24 @@ export class BatchRepository implements OnApplicationShutdown {
     db: Db,
     batchKey: number,
     seqs: number[] | undefined,
+    group: { error: string | null; errorCategory: string | null } | undefined,
     includeCancelled: boolean,
     now: number,
   ): Promise<number> {
-    const statuses = includeCancelled
-      ? `('${ItemStatus.Failed}', '${ItemStatus.Cancelled}')`
-      : `('${ItemStatus.Failed}')`;
-    const filter = seqs ? `AND "seq" IN (${this.db.dialect.jsonInts()})` : '';
+    // A group names failed items only (cancelled ones have no error).
+    const statuses =
+      includeCancelled && !group
+        ? `('${ItemStatus.Failed}', '${ItemStatus.Cancelled}')`
+        : `('${ItemStatus.Failed}')`;
+    let filter = seqs ? `AND "seq" IN (${this.db.dialect.jsonInts()})` : '';
     const args: unknown[] = [this.db.dialect.timestamp(now), batchKey];
     if (seqs) args.push(JSON.stringify(seqs));
+    if (group) {
+      for (const column of ['error', 'errorCategory'] as const) {
+        filter += group[column] === null ? ` AND "${column}" IS NULL` : ` AND "${column}" = ?`;
+        if (group[column] !== null) args.push(group[column]);
+      }
+    }
     return db.$executeRawUnsafe(
       `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Queued}', "attempts" = 0, "error" = NULL, "errorCategory" = NULL, "retryable" = NULL, "result" = NULL,
               "nextAttemptAt" = 1, "progress" = 0, "updatedAt" = ${this.db.dialect.ts}
@@ -353,20 +363,85 @@ export class BatchRepository implements OnApplicationShutdown {
     return rows[0]?.status ?? null;
   }
 
-  /** Newest first, keyset-paginated on (createdAt, id). */
+  /**
+   * Newest first, keyset-paginated on (createdAt, id), filtered by owner, status,
+   * operation and a text (`q`: part of the id or of the metadata's JSON, any case).
+   */
   async listBatches(filter: {
     userId?: string;
     status?: string;
+    operation?: string;
+    q?: string;
     limit: number;
     after?: { createdAt: Date; id: string };
   }) {
-    const keyset = newestFirstAfter(filter.after);
-    const rows = await this.prisma.batchOperation.findMany({
-      where: { sealed: true, userId: filter.userId, status: filter.status, ...keyset.where },
-      orderBy: keyset.orderBy,
-      take: filter.limit + 1,
-    });
-    return rows.map((r) => rowToBatch(r as unknown as Record<string, unknown>));
+    const d = this.db.dialect;
+    const where = [`"sealed" = TRUE`];
+    const args: unknown[] = [];
+    for (const column of ['userId', 'status', 'operation'] as const) {
+      if (filter[column] === undefined) continue;
+      where.push(`"${column}" = ?`);
+      args.push(filter[column]);
+    }
+    if (filter.q) {
+      where.push(`(${d.containsText('"id"')} OR ${d.containsText('"metadata"')})`);
+      args.push(likeEscaped(filter.q), likeEscaped(filter.q));
+    }
+    if (filter.after) {
+      where.push(`("createdAt" < ${d.ts} OR ("createdAt" = ${d.ts} AND "id" < ?))`);
+      const at = d.timestamp(filter.after.createdAt);
+      args.push(at, at, filter.after.id);
+    }
+    const rows = await this.db.query<Record<string, unknown>[]>(
+      `SELECT * FROM "BatchOperation" WHERE ${where.join(' AND ')}
+       ORDER BY "createdAt" DESC, "id" DESC LIMIT ${filter.limit + 1}`,
+      ...args,
+    );
+    return rows.map(rowToBatch);
+  }
+
+  /**
+   * Settled items per time bucket from `from` (epoch ms), by outcome: the stored history
+   * of a batch's throughput (an item counts when its last outcome was recorded).
+   */
+  async settledPerBucket(batchKey: number, from: number, bucketMs: number) {
+    const d = this.db.dialect;
+    const rows = await this.db.query<{ b: unknown; status: string; n: unknown }[]>(
+      `SELECT (${d.epochMs('"updatedAt"')} - ?) / ? AS "b", "status", COUNT(*) AS "n"
+       FROM "BatchJobItem"
+       WHERE "batchKey" = ? AND "status" IN ('${ItemStatus.Success}', '${ItemStatus.Failed}', '${ItemStatus.Cancelled}')
+       GROUP BY 1, 2`,
+      from,
+      bucketMs,
+      batchKey,
+    );
+    return rows.map((r) => ({ bucket: Math.floor(Number(r.b)), status: r.status, count: Number(r.n) }));
+  }
+
+  /** A batch's failed items grouped by error and category, the largest groups first. */
+  async failureGroups(batchKey: number, limit: number) {
+    const rows = await this.db.query<
+      {
+        error: string | null;
+        errorCategory: string | null;
+        retryable: unknown;
+        n: unknown;
+        firstSeq: unknown;
+      }[]
+    >(
+      `SELECT "error", "errorCategory", MAX(CASE WHEN "retryable" THEN 1 ELSE 0 END) AS "retryable",
+              COUNT(*) AS "n", MIN("seq") AS "firstSeq"
+       FROM "BatchJobItem" WHERE "batchKey" = ? AND "status" = '${ItemStatus.Failed}'
+       GROUP BY "error", "errorCategory" ORDER BY 4 DESC, 5 LIMIT ${limit}`,
+      batchKey,
+    );
+    return rows.map((r) => ({
+      error: r.error,
+      errorCategory: r.errorCategory,
+      retryable: Number(r.retryable) === 1,
+      count: Number(r.n),
+      firstSeq: Number(r.firstSeq),
+    }));
   }
 
   /**

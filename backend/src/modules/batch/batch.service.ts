@@ -23,8 +23,16 @@ import { BatchStatus, ItemStatus } from './batch-status';
 import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
 import { BatchRepository, RESUMED_STATUS } from './batch.repository';
 import { itemId, seqOfItemId } from './batch-row.mapper';
-import { BatchRecord, BatchView, ItemView, takesItems, toBatchView } from './batch.types';
-import { ListBatchesQuery, ListItemsQuery } from './dto/batch-query.dto';
+import {
+  BatchRecord,
+  BatchView,
+  FailureGroupsView,
+  ItemView,
+  takesItems,
+  ThroughputView,
+  toBatchView,
+} from './batch.types';
+import { ListBatchesQuery, ListItemsQuery, ThroughputQuery } from './dto/batch-query.dto';
 import type { RetryBody } from './dto/create-batch.schema';
 import type { ExportItemsQuery } from './dto/batch-query.dto';
 import { streamRows } from './item-export';
@@ -173,6 +181,8 @@ export class BatchService {
     const rows = await this.repository.listBatches({
       userId: isAdmin(user) ? query.userId : user.userId,
       status: query.status,
+      operation: query.operation,
+      q: query.q,
       limit,
       after: after && { createdAt: new Date(after.t), id: after.id },
     });
@@ -195,6 +205,42 @@ export class BatchService {
       (i) => toItemView(batch.id, i),
       (i) => ({ seq: i.seq }),
     );
+  }
+
+  /**
+   * How many items settled in each of `buckets` equal spans of the batch's run (from its
+   * start, or creation, to its end, or now), by outcome: a throughput chart that works
+   * after a reload and for finished batches, read from the items' own rows.
+   */
+  async throughput(user: ModuleUser, id: string, query: ThroughputQuery): Promise<ThroughputView> {
+    const batch = await this.findVisible(user, id);
+    const from = (batch.startedAt ?? batch.createdAt).getTime();
+    const to = Math.max(from + 100, batch.finishedAt?.getTime() ?? this.clock.now());
+    // Whole tenths of a second: a batch that took one second still gets a shape.
+    const bucketMs = Math.max(100, Math.ceil((to - from) / query.buckets / 100) * 100);
+    const count = Math.max(1, Math.ceil((to - from) / bucketMs));
+    const buckets = Array.from({ length: count }, (_, k) => ({
+      at: new Date(from + k * bucketMs).toISOString(),
+      succeeded: 0,
+      failed: 0,
+      cancelled: 0,
+    }));
+    const field = { success: 'succeeded', failed: 'failed', cancelled: 'cancelled' } as const;
+    for (const row of await this.repository.settledPerBucket(batch.key, from, bucketMs)) {
+      const name = field[row.status as keyof typeof field];
+      // Items cancelled before the batch started count in its first bucket.
+      if (name) buckets[Math.min(count - 1, Math.max(0, row.bucket))][name] += row.count;
+    }
+    return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), bucketMs, buckets };
+  }
+
+  /** The batch's failed items grouped by error and category (at most 100 groups, largest first). */
+  async failures(user: ModuleUser, id: string): Promise<FailureGroupsView> {
+    const batch = await this.findVisible(user, id);
+    const groups = await this.repository.failureGroups(batch.key, 100);
+    return {
+      data: groups.map(({ firstSeq, ...group }) => ({ ...group, firstItemId: itemId(batch.id, firstSeq) })),
+    };
   }
 
   /**
@@ -296,6 +342,7 @@ export class BatchService {
           tx,
           batch.key,
           seqs,
+          body.group,
           batch.status === BatchStatus.Failed,
           now,
         );

@@ -86,6 +86,36 @@ export const itemViewSchema = z.object({
   updatedAt: z.string(),
 });
 
+export const throughputSchema = z.object({
+  from: z.string().describe('Start of the first bucket (the batch started, or was created)'),
+  to: z.string().describe('End of the last bucket (the batch finished, or now)'),
+  bucketMs: z.number().int(),
+  buckets: z.array(
+    z.object({
+      at: z.string(),
+      succeeded: z.number().int(),
+      failed: z.number().int(),
+      cancelled: z.number().int(),
+    }),
+  ),
+});
+
+export type ThroughputView = z.infer<typeof throughputSchema>;
+
+export const failureGroupsSchema = z.object({
+  data: z.array(
+    z.object({
+      error: z.string().nullable(),
+      errorCategory: z.string().nullable(),
+      retryable: z.boolean().describe('Whether retrying can help at least one item of the group'),
+      count: z.number().int(),
+      firstItemId: z.string(),
+    }),
+  ),
+});
+
+export type FailureGroupsView = z.infer<typeof failureGroupsSchema>;
+
 export type ItemView = Omit<z.infer<typeof itemViewSchema>, 'status' | 'payload'> & {
   status: string;
   payload: unknown;

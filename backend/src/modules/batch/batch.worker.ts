@@ -26,6 +26,7 @@ import {
   type OperationLimits,
 } from './operations/batch-operation';
 import { ChunkLease } from './chunk-lease';
+import { ChunkPace } from './chunk-pace';
 import { registerLocalWorker } from './dead-owners';
 import { BatchSweeper } from './batch-sweeper';
 import { type ChunkRun, INVALID_ITEM, runChunk } from './chunk-runner';
@@ -59,6 +60,8 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   readonly workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly logger: ModuleLogger;
   private readonly stop = new AbortController();
+  /** Chunks of slow operations record about twice a second, so counts move with items. */
+  private readonly pace = new ChunkPace(500);
   private loops: Promise<void>[] = [];
   /** Chunks of outside operations running beside the loops (see `tick`). */
   private readonly beside = new Set<Promise<void>>();
@@ -137,6 +140,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       leaseMs: this.settings.leaseMs,
       defaultLimit: this.settings.chunkSize,
       limitsOf: (operation) => this.registry.get(operation)?.limits,
+      sizeFor: (operation, limit) => this.pace.sizeFor(operation, limit),
     });
     this.spent('claiming', claimStarted);
     if (!claimed) return false;
@@ -418,6 +422,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     } finally {
       progress.flush();
       this.spent('running', started);
+      this.pace.ran(claim.batch.operation, items.length, performance.now() - started);
     }
   }
 

@@ -41,6 +41,8 @@ export interface ClaimRequest {
   defaultLimit: number;
   /** The limits an operation declares, if any (fewer items when fewer slots are free). */
   limitsOf?: (operation: string) => OperationLimits | undefined;
+  /** For a batch without its own chunkSize: how many of `limit` items a chunk of this operation should take (its pace). */
+  sizeFor?: (operation: string, limit: number) => number;
 }
 
 /** One item's outcome as written by recordOutcomes. `next` is the retry time (epoch ms) for requeued items. */
@@ -91,7 +93,15 @@ export class ChunkRepository {
   async claimChunk(
     claim: ClaimRequest,
   ): Promise<{ batch: BatchRecord; items: ClaimedRow[]; started: boolean } | null> {
-    const { workerId, leaseToken, now, leaseMs, defaultLimit, limitsOf = () => undefined } = claim;
+    const {
+      workerId,
+      leaseToken,
+      now,
+      leaseMs,
+      defaultLimit,
+      limitsOf = () => undefined,
+      sizeFor = (_, limit) => limit,
+    } = claim;
     const d = this.db.dialect;
     return this.batches.transaction(async (tx) => {
       const candidates = await tx.$queryRawUnsafe<
@@ -109,7 +119,13 @@ export class ChunkRepository {
       const retryScan = now - this.lastRetryScanAt >= RETRY_SCAN_EVERY_MS;
       if (retryScan) this.lastRetryScanAt = now;
       for (const candidate of candidates) {
-        let limit = Number(candidate.chunkSize ?? defaultLimit);
+        // A chunk size a batch asked for is kept; the default (stored as such) follows the
+        // operation's pace, so slow operations record, and move their counters, item by item.
+        const asked = Number(candidate.chunkSize ?? defaultLimit);
+        let limit =
+          asked === defaultLimit
+            ? Math.max(1, Math.min(asked, Math.floor(sizeFor(candidate.operation, asked))))
+            : asked;
         // An operation with limits gets no more items than the slots it could lease (held
         // across processes); without a slot its batches wait queued. Holds are per key (a
         // host), so they are the operation's to honour item by item (`ctx.heldUntil`).

@@ -10,6 +10,14 @@ export const listBatchesQuerySchema = z.strictObject({
   status: statusOf(BatchStatus),
   /** Admins only: list this user's batches. */
   userId: z.string().min(1).max(255).optional(),
+  operation: z.string().min(1).max(100).optional().describe('Only batches of this operation'),
+  q: z
+    .string()
+    .trim()
+    .min(1, 'q must not be empty')
+    .max(200, 'q must be at most 200 characters')
+    .optional()
+    .describe('Part of the batch id or of its metadata (any case)'),
 });
 
 export type ListBatchesQuery = z.infer<typeof listBatchesQuerySchema>;
@@ -27,3 +35,14 @@ export const exportItemsQuerySchema = z.strictObject({
 });
 
 export type ExportItemsQuery = z.infer<typeof exportItemsQuerySchema>;
+
+export const throughputQuerySchema = z.strictObject({
+  buckets: z.coerce
+    .number({ error: 'buckets must be a number' })
+    .int('buckets must be an integer')
+    .min(1, 'buckets must be at least 1')
+    .max(240, 'buckets must be at most 240')
+    .default(60),
+});
+
+export type ThroughputQuery = z.infer<typeof throughputQuerySchema>;

@@ -52,6 +52,13 @@ export const retryBatchSchema = z.strictObject({
     .min(1, 'must not be empty')
     .max(10_000, 'must have at most 10000 ids')
     .optional(),
+  group: z
+    .strictObject({
+      error: z.string().max(20_000).nullable(),
+      errorCategory: z.string().max(100).nullable(),
+    })
+    .optional()
+    .describe('Only failed items with this error and category (a group of GET /batches/:id/failures)'),
 });
 
 export type RetryBody = z.infer<typeof retryBatchSchema>;

@@ -31,6 +31,10 @@ export interface SqlDialect {
   readonly skipLocked: string;
   /** Appended to a SELECT that is followed by an update of the same row. */
   readonly forUpdate: string;
+  /** Epoch milliseconds of a timestamp column (a number). */
+  epochMs(column: string): string;
+  /** True when the column's text (JSON included) contains the `?` parameter's text, ignoring case. */
+  containsText(column: string): string;
 }
 
 export const sqliteDialect: SqlDialect = {
@@ -48,6 +52,10 @@ export const sqliteDialect: SqlDialect = {
   timestamp: (at) => new Date(at).toISOString().replace('Z', '+00:00'),
   int: '?',
   skipLocked: '',
+  // julianday() reads the ISO-8601 text the ORM and the engine write (with its offset).
+  epochMs: (column) => `CAST(ROUND((julianday(${column}) - 2440587.5) * 86400000) AS INTEGER)`,
+  // LIKE ignores ASCII case in SQLite; instr() would not.
+  containsText: (column) => `CAST(${column} AS TEXT) LIKE '%' || ? || '%' ESCAPE '\\'`,
   // Write transactions are BEGIN IMMEDIATE: the database is already locked for writing.
   forUpdate: '',
 };
@@ -72,6 +80,8 @@ export const postgresDialect: SqlDialect = {
   timestamp: (at) => new Date(at).toISOString(),
   int: '?::int',
   skipLocked: ' FOR UPDATE SKIP LOCKED',
+  epochMs: (column) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::bigint`,
+  containsText: (column) => `${column}::text ILIKE '%' || ? || '%' ESCAPE '\\'`,
   forUpdate: ' FOR UPDATE',
 };
 
@@ -94,4 +104,9 @@ export function numberPlaceholders(sql: string): string {
     }
   }
   return out;
+}
+
+/** `text` with LIKE's wildcards escaped (for `containsText`). */
+export function likeEscaped(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

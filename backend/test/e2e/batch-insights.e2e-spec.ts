@@ -1,0 +1,140 @@
+import { echoItems, givenBatch, givenBatchFeatureOn, givenUser, waitForBatch } from '../support/factories';
+import { givenApp, TestApp } from '../support/test-app';
+import { until } from '../support/wait';
+
+/** What the operator page reads beside the contract's routes: filters, stored throughput, failure groups, operations. */
+describe('Batch insights: filters, throughput history, failure groups (e2e)', () => {
+  let sut: TestApp;
+
+  beforeAll(async () => {
+    sut = await givenApp({ RATE_LIMIT_BATCH_OPERATIONS: '1000/3600', BATCH_RETRY_BASE_MS: '10' });
+    await givenBatchFeatureOn(sut);
+  });
+  afterAll(() => sut.close());
+
+  it('filters the list by operation and by a text in the id or the metadata, any case, paged', async () => {
+    const user = givenUser(sut);
+    const tagged = await givenBatch(sut, user, { items: echoItems(1), metadata: { source: 'Upload-42%_x' } });
+    const other = await givenBatch(sut, user, { items: echoItems(1), metadata: { source: 'elsewhere' } });
+    const imported = await givenBatch(sut, user, {
+      operation: 'papers.import',
+      items: [{ title: 'A paper', doi: '10.1000/a' }],
+    });
+    const list = async (query: string) =>
+      (await sut.http().get(`/batches?${query}`).set(user.auth).expect(200)).body;
+    expect((await list('q=upload-42%25_')).data.map((b: { id: string }) => b.id)).toEqual([tagged.id]);
+    // LIKE's wildcards are plain text: '%' alone matches only a metadata holding '%'.
+    expect((await list('q=%25')).data.map((b: { id: string }) => b.id)).toEqual([tagged.id]);
+    expect((await list(`q=${other.id.slice(4, 12).toUpperCase()}`)).data[0].id).toBe(other.id);
+    const byOperation = await list('operation=papers.import');
+    expect(byOperation.data.map((b: { id: string }) => b.id)).toEqual([imported.id]);
+    const first = await list('operation=diagnostics.echo&limit=1');
+    expect(first.data[0].id).toBe(other.id);
+    const second = await list(`operation=diagnostics.echo&limit=1&cursor=${first.nextCursor}`);
+    expect(second.data[0].id).toBe(tagged.id);
+    const bad = await sut.http().get('/batches?q=').set(user.auth).expect(400);
+    expect(bad.body.code).toBe('VALIDATION_FAILED');
+    // Another user's batches are never found by text.
+    const stranger = givenUser(sut);
+    expect((await sut.http().get('/batches?q=upload').set(stranger.auth).expect(200)).body.data).toEqual([]);
+  });
+
+  it('keeps throughput history in the items: buckets by outcome that add up, after the batch finished', async () => {
+    const user = givenUser(sut);
+    const items = echoItems(30, { delayMs: 20 });
+    items[3] = { failPermanently: true };
+    items[7] = { failPermanently: true };
+    const batch = await givenBatch(sut, user, { items, options: { chunkSize: 5 } });
+    await waitForBatch(sut, user, batch.id);
+    const { body } = await sut
+      .http()
+      .get(`/batches/${batch.id}/throughput?buckets=20`)
+      .set(user.auth)
+      .expect(200);
+    expect(body.bucketMs).toBeGreaterThanOrEqual(100);
+    expect(body.bucketMs % 100).toBe(0);
+    expect(body.buckets.length).toBeGreaterThan(0);
+    expect(body.buckets.length).toBeLessThanOrEqual(20);
+    const sum = (field: 'succeeded' | 'failed' | 'cancelled') =>
+      body.buckets.reduce((n: number, b: Record<string, number>) => n + b[field], 0);
+    expect([sum('succeeded'), sum('failed'), sum('cancelled')]).toEqual([28, 2, 0]);
+    expect(Date.parse(body.buckets[0].at)).toBe(Date.parse(body.from));
+    await sut.http().get(`/batches/${batch.id}/throughput?buckets=0`).set(user.auth).expect(400);
+    await sut.http().get(`/batches/${batch.id}/throughput`).set(givenUser(sut).auth).expect(404);
+  });
+
+  it('groups failures by error and category, and retries one group alone', async () => {
+    const user = givenUser(sut);
+    const items = echoItems(12);
+    for (const seq of [1, 4, 9]) items[seq] = { failPermanently: true };
+    items[6] = { delayMs: 'soon' }; // fails its schema: a group of its own
+    const batch = await givenBatch(sut, user, { items });
+    await waitForBatch(sut, user, batch.id);
+    const groups = (await sut.http().get(`/batches/${batch.id}/failures`).set(user.auth).expect(200)).body
+      .data;
+    expect(groups).toHaveLength(2);
+    expect(groups[0]).toMatchObject({
+      error: 'failPermanently was set',
+      count: 3,
+      firstItemId: `${batch.id}.0000001`,
+    });
+    expect(groups[1]).toMatchObject({ errorCategory: 'invalid_item', count: 1, retryable: false });
+    const retried = await sut
+      .http()
+      .post(`/batches/${batch.id}/retry`)
+      .set(user.auth)
+      .send({ group: { error: groups[1].error, errorCategory: groups[1].errorCategory } })
+      .expect(202);
+    expect(retried.body.failedCount).toBe(3);
+    await waitForBatch(sut, user, batch.id);
+    const after = (await sut.http().get(`/batches/${batch.id}/failures`).set(user.auth).expect(200)).body
+      .data;
+    // The invalid item failed again (same group); the three others were never touched.
+    expect(after.map((g: { count: number }) => g.count)).toEqual([3, 1]);
+    const items6 = (await sut.http().get(`/batches/${batch.id}/items?status=failed`).set(user.auth)).body
+      .data;
+    expect(items6.find((i: { seq: number }) => i.seq === 6).attempts).toBe(1);
+    const none = await sut
+      .http()
+      .post(`/batches/${batch.id}/retry`)
+      .set(user.auth)
+      .send({ group: { error: 'no such error', errorCategory: null } })
+      .expect(409);
+    expect(none.body.code).toBe('INVALID_STATE');
+    const bad = await sut
+      .http()
+      .post(`/batches/${batch.id}/retry`)
+      .set(user.auth)
+      .send({ group: { error: 1 } });
+    expect(bad.status).toBe(400);
+  });
+
+  it('lists the operations with the JSON Schema of their items', async () => {
+    const user = givenUser(sut);
+    const { body } = await sut.http().get('/batches/operations').set(user.auth).expect(200);
+    const names = body.data.map((o: { name: string }) => o.name);
+    expect(names).toEqual(
+      expect.arrayContaining(['diagnostics.echo', 'papers.import', 'papers.fetch-fulltext']),
+    );
+    const papers = body.data.find((o: { name: string }) => o.name === 'papers.import');
+    expect(papers.itemSchema.required).toContain('title');
+    expect(Object.keys(papers.itemSchema.properties)).toEqual(expect.arrayContaining(['title', 'doi']));
+  });
+
+  it('cuts default-size chunks of a slow operation so counts move with items, not per 100-item chunk', async () => {
+    // A process of its own: the pace is learnt per operation and process, and the other tests ran fast echoes.
+    const fresh = await givenApp({ RATE_LIMIT_BATCH_OPERATIONS: '1000/3600' });
+    await givenBatchFeatureOn(fresh);
+    const user = givenUser(fresh);
+    // No chunkSize of its own: the default (100) applies, cut to the operation's pace.
+    const batch = await givenBatch(fresh, user, { items: echoItems(30, { delayMs: 60 }) });
+    const seen = new Set<number>();
+    await until('the batch to finish', async () => {
+      const b = (await fresh.http().get(`/batches/${batch.id}`).set(user.auth)).body;
+      seen.add(b.processedCount);
+      return b.processedCount === 30;
+    }).finally(() => fresh.close());
+    // With one 100-item chunk the count would jump 0 → 30; paced chunks record every ~0.5 s.
+    expect([...seen].filter((n) => n > 0 && n < 30).length).toBeGreaterThanOrEqual(2);
+  });
+});
