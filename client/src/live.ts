@@ -86,7 +86,10 @@ export class BatchLive {
     if (!set) this.batchWatchers.set(id, (set = new Set()));
     set.add(listener);
     const socket = this.open();
-    if (socket.connected) void this.subscribe(id);
+    // One subscribe per batch and connection: a batch already followed (by another watch or
+    // the list, whose load subscribes to it) has its snapshot, and its events reach this socket.
+    const followed = (this.tracked.get(id)?.seq ?? -1) >= 0 || this.listed.includes(id);
+    if (socket.connected && !followed) void this.subscribe(id);
     listener(this.batchState(id));
     return () => {
       set.delete(listener);

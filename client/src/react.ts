@@ -54,7 +54,7 @@ export function useBatches(client: BatchClient): BatchesWatchState {
   );
 }
 
-/** A page of a batch's items (null id: none); fetched again when the batch moves (at most once per `refreshMs`). */
+/** A page of a batch's items (null id: none); fetched again when the batch moves (at most once per `refreshMs`, and after its last move). */
 export function useBatchItems(
   client: BatchClient,
   id: string | null,
@@ -66,10 +66,16 @@ export function useBatchItems(
   const key = ['batch-items', id, query] as const;
   const lastRefresh = useRef(0);
   useEffect(() => {
-    const now = Date.now();
-    if (!id || live.seq < 0 || now - lastRefresh.current < refreshMs) return;
-    lastRefresh.current = now;
-    void queryClient.invalidateQueries({ queryKey: ['batch-items', id] });
+    if (!id || live.seq < 0) return;
+    const refresh = () => {
+      lastRefresh.current = Date.now();
+      void queryClient.invalidateQueries({ queryKey: ['batch-items', id] });
+    };
+    // At most once per refreshMs, and always once after the last move (the final state is never missed).
+    const wait = lastRefresh.current + refreshMs - Date.now();
+    if (wait <= 0) return refresh();
+    const timer = setTimeout(refresh, wait);
+    return () => clearTimeout(timer);
   }, [live.seq, id, refreshMs, queryClient]);
   return useQuery({
     queryKey: key,

@@ -106,4 +106,29 @@ describe('@nest-batch-ops/client/react', () => {
       1,
     );
   });
+
+  it('fetches the items page once more after the batch’s last move, however soon it came after a refresh', async () => {
+    const batch = await client.createBatch({
+      operation: 'diagnostics.echo',
+      items: Array.from({ length: 10 }, (_, n) => ({ n, delayMs: 100 })),
+      options: { chunkSize: 1 },
+    });
+    let succeeded = 0;
+    function Items() {
+      // A long refresh interval: every move after the first falls inside it.
+      const items = useBatchItems(client, batch.id, { limit: 100, status: 'success' }, 3000);
+      succeeded = items.data?.data.length ?? 0;
+      return null;
+    }
+    await act(async () => renderer?.unmount());
+    await mount(createElement(Items));
+    await until(
+      'the page shows every item succeeded',
+      async () => {
+        await act(async () => new Promise((r) => setTimeout(r, 100)));
+        return succeeded === 10;
+      },
+      20_000,
+    );
+  });
 });

@@ -105,6 +105,7 @@ describe('Operator page in headless Chromium (e2e)', () => {
     await page.goto(sut.baseUrl + '/');
     await page.getByRole('button', { name: 'Dev login' }).waitFor();
     await accessible(page, 'sign in');
+    await shoot(page, 'sign-in');
     await page.getByLabel('User id').fill('browser-user');
     await page.getByRole('button', { name: 'Dev login' }).click();
     await page.getByText(FEATURE_ON).waitFor();
@@ -282,9 +283,10 @@ describe('Operator page in headless Chromium (e2e)', () => {
     expect(errors).toEqual([]);
   });
 
-  it('moves counts with items (finding 8); while the server is down says since when, dims what is stale, and recovers (finding 5)', async () => {
+  it('moves counts with items (finding 8); two tabs through a server restart mid-batch: since when it is stale, dimmed, caught up, never backwards (finding 5)', async () => {
     const db = await givenDatabase();
-    const env = { DATABASE_URL: db.url, LOG_DIR: path.join(db.dir, 'logs') };
+    // A short lease: the chunk the crash leaves behind is taken over within seconds.
+    const env = { DATABASE_URL: db.url, LOG_DIR: path.join(db.dir, 'logs'), BATCH_LEASE_MS: '2000' };
     let server = await spawnServer(env);
     try {
       await enableBatchesOn(server);
@@ -302,6 +304,8 @@ describe('Operator page in headless Chromium (e2e)', () => {
         token,
         hash: `#/batches/${created.body.id}`,
       });
+      // A second tab of the same user, on the list.
+      const other = await signedIn('outage-user', { base: server.baseUrl, token, hash: '#/batches' });
       await page.locator('article .counts').waitFor();
       // Every count the page shows, as it shows it.
       await page.evaluate(() => {
@@ -321,22 +325,47 @@ describe('Operator page in headless Chromium (e2e)', () => {
         .locator('article .status', { hasText: /^completed$/ })
         .first()
         .waitFor({ timeout: 30_000 });
-      const processed = (await page.evaluate(() => (window as any).seenCounts as string[])).map((t) =>
-        Number(/^(\d+) of 30/.exec(t)?.[1]),
-      );
+      const processed = (await page.evaluate(() => (window as any).seenCounts as string[]))
+        .map((t) => Number(/^(\d+) of 30/.exec(t)?.[1] ?? -1))
+        .filter((n) => n >= 0);
       // Not 0 → 30 in one step: at least three counts in between, never going back.
       expect(processed.filter((n) => n > 0 && n < 30).length).toBeGreaterThanOrEqual(3);
       expect(processed).toEqual([...processed].sort((a, b) => a - b));
-      await page.locator('#connection', { hasText: 'Live' }).waitFor();
+      // A server restart mid-batch, watched from both tabs.
+      const mid = await request(server.baseUrl)
+        .post('/batches')
+        .set('Authorization', `Bearer ${token}`)
+        .send({
+          operation: 'diagnostics.echo',
+          items: Array.from({ length: 40 }, (_, n) => ({ n, delayMs: 100 })),
+          options: { chunkSize: 2 },
+        })
+        .expect(202);
+      await page.goto(`${server.baseUrl}/#/batches/${mid.body.id}`);
+      await page.evaluate(() => ((window as any).seenCounts.length = 0));
+      await page.locator('article .counts', { hasText: /^([4-9]|[1-3]\d) of 40 processed/ }).waitFor();
       await server.crash();
       await page.locator('#connection', { hasText: /^Live updates paused since \d\d?:\d\d:\d\d/ }).waitFor();
       expect(await page.locator('.who').textContent()).toContain('Signed in as outage-user');
       expect(await page.evaluate(() => document.body.classList.contains('stale'))).toBe(true);
       await shoot(page, 'outage');
+      await other.page.locator('#connection', { hasText: /^Live updates paused since / }).waitFor();
       server = await spawnServer(env, { port: server.port });
       await page.locator('#connection', { hasText: /^Live$/ }).waitFor({ timeout: 20_000 });
       expect(await page.evaluate(() => document.body.classList.contains('stale'))).toBe(false);
+      // Both tabs catch up and follow the batch to its end (the dead process's chunk is taken over after its lease).
+      await page
+        .locator('article .counts', { hasText: /^40 of 40 processed · 40 succeeded$/ })
+        .waitFor({ timeout: 30_000 });
+      await row(other.page, mid.body.id)
+        .locator('.status', { hasText: /^completed$/ })
+        .waitFor({ timeout: 30_000 });
+      const during = (await page.evaluate(() => (window as any).seenCounts as string[]))
+        .map((t) => Number(/^(\d+) of 40/.exec(t)?.[1] ?? -1))
+        .filter((n) => n >= 0);
+      expect(during).toEqual([...during].sort((a, b) => a - b));
       expect(errors).toEqual([]);
+      expect(other.errors).toEqual([]);
     } finally {
       await server.stop();
       await db.remove();
@@ -611,6 +640,31 @@ describe('Operator page in headless Chromium (e2e)', () => {
     await accessible(page, 'batch details, dark, phone');
     await page.setViewportSize({ width: 1100, height: 900 });
     await shoot(page, 'dark-batch-details');
+    expect(errors).toEqual([]);
+  });
+
+  it('works from the keyboard: a skip link first, Escape keeps a batch, Enter submits', async () => {
+    const slow = await post('keys-user', {
+      operation: 'diagnostics.echo',
+      items: Array.from({ length: 10 }, (_, n) => ({ n, delayMs: 300 })),
+      options: { chunkSize: 1 },
+    });
+    const { page, errors } = await signedIn('keys-user', { hash: `#/batches/${slow.id}` });
+    await page.getByRole('button', { name: 'Cancel batch' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    await page.getByRole('button', { name: 'Cancel batch' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog', { name: 'Cancel this batch?' }).waitFor();
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+    expect((await batchOf('keys-user', slow.id)).status).not.toBe('cancelled');
+    await page.goto(`${sut.baseUrl}/#/new`);
+    await page.locator('#operation').selectOption('diagnostics.echo');
+    await page.getByLabel('Items', { exact: true }).fill('[{"n": 1}]');
+    await page.getByLabel('Demo items').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/batches\/[0-9a-f-]{36}$/);
     expect(errors).toEqual([]);
   });
 
