@@ -10,6 +10,7 @@ export default tseslint.config(
       'coverage/**',
       'bench/tmp/**',
       'web/build.mjs',
+      'scripts/*.mjs',
       'eslint.config.mjs',
       'jest.config.js',
       'client/scripts/*.js',
