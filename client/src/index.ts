@@ -4,7 +4,13 @@
  * server's own schemas. React hooks: `@nest-batch-ops/client/react`.
  */
 import { BatchHttpClient, type HttpOptions } from './http.js';
-import { BatchLive, type BatchesWatchState, type BatchWatchState, type LiveOptions } from './live.js';
+import {
+  BatchLive,
+  type BatchesWatchState,
+  type BatchWatchState,
+  type FlagRolloutEvent,
+  type LiveOptions,
+} from './live.js';
 
 export * from './generated/api-types.js';
 export {
@@ -15,7 +21,7 @@ export {
   type TokenSource,
   type WriteOptions,
 } from './http.js';
-export type { BatchesWatchState, BatchWatchState, Connection } from './live.js';
+export type { BatchesWatchState, BatchWatchState, Connection, FlagRolloutEvent } from './live.js';
 
 export type BatchClientOptions = HttpOptions & Omit<LiveOptions, 'token'>;
 
@@ -35,6 +41,11 @@ export class BatchClient extends BatchHttpClient {
   /** The caller's batches (newest first), live, new ones included. */
   watchBatches(listener: (state: BatchesWatchState) => void): () => void {
     return this.live.watchBatches(listener);
+  }
+
+  /** Rollout plan transitions as they happen (admins only: other users' sockets never get them). */
+  watchFlagRollouts(listener: (event: FlagRolloutEvent) => void): () => void {
+    return this.live.watchFlagRollouts(listener);
   }
 
   batchState(id: string): BatchWatchState {

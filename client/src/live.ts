@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import type { BatchView } from './generated/api-types.js';
+import type { BatchView, RolloutPlanView } from './generated/api-types.js';
 import { ApiError, type BatchHttpClient, type TokenSource, tokenOf } from './http.js';
 
 /** How fresh what a watch shows is. */
@@ -43,6 +43,19 @@ interface BatchEvent {
 type Ack =
   { ok: true; batch: BatchView; seq: number } | { ok: false; error: { code: string; message?: string } };
 
+/** `flag-rollout`, sent to admins' sockets at every transition of a rollout plan (contract v3). */
+export interface FlagRolloutEvent {
+  flag: string;
+  /** 0-based step the plan is at after the transition. */
+  step: number;
+  rollout: number;
+  action: 'advanced' | 'rolled_back' | 'halted' | 'completed';
+  /** The guard values that decided it. */
+  guards: NonNullable<RolloutPlanView['history'][number]['guards']>;
+  at: string;
+  reason?: string;
+}
+
 export interface LiveOptions {
   token: TokenSource;
   /** Socket.io's path on the server (default `/socket.io`). */
@@ -71,6 +84,7 @@ export class BatchLive {
   private readonly tracked = new Map<string, Tracked>();
   private readonly batchWatchers = new Map<string, Set<(s: BatchWatchState) => void>>();
   private readonly listWatchers = new Set<(s: BatchesWatchState) => void>();
+  private readonly rolloutWatchers = new Set<(e: FlagRolloutEvent) => void>();
   private listed: string[] = [];
   private listError: ApiError | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -116,6 +130,16 @@ export class BatchLive {
     };
   }
 
+  /** Calls `listener` with every rollout plan transition (admins' sockets only get them); returns the unsubscribe. */
+  watchFlagRollouts(listener: (event: FlagRolloutEvent) => void): () => void {
+    this.rolloutWatchers.add(listener);
+    this.open();
+    return () => {
+      this.rolloutWatchers.delete(listener);
+      this.closeWhenUnused();
+    };
+  }
+
   /** The state a watch of `id` shows now. */
   batchState(id: string): BatchWatchState {
     const t = this.tracked.get(id);
@@ -140,7 +164,7 @@ export class BatchLive {
   }
 
   private closeWhenUnused(): void {
-    if (this.batchWatchers.size === 0 && this.listWatchers.size === 0) {
+    if (this.batchWatchers.size === 0 && this.listWatchers.size === 0 && this.rolloutWatchers.size === 0) {
       this.close();
       this.tracked.clear();
       this.listed = [];
@@ -174,6 +198,7 @@ export class BatchLive {
     });
     socket.on('batch-progress', (event: BatchEvent) => this.apply(event));
     socket.on('batch-complete', (event: BatchEvent) => this.apply(event));
+    socket.on('flag-rollout', (event: FlagRolloutEvent) => this.rolloutWatchers.forEach((l) => l(event)));
     return socket;
   }
 

@@ -18,6 +18,7 @@ describe('@nest-batch-ops/client', () => {
     LOG_DIR: path.join(db.dir, `logs-${name}`),
     RATE_LIMIT_BATCH_OPERATIONS: '3/3600',
     PROGRESS_INTERVAL_MS: '50',
+    ROLLOUT_EVALUATION_MS: '200',
   });
   const clientFor = (userId: string, roles: string[] = []) => {
     const client = new BatchClient({
@@ -131,5 +132,27 @@ describe('@nest-batch-ops/client', () => {
       stops.forEach((stop) => stop());
       stopList();
     }
+  });
+
+  it('tells admins, and only them, of every rollout plan transition as it happens', async () => {
+    const admin = clientFor('client-admin', ['admin']);
+    const user = clientFor('client-user');
+    const seen: { admin: string[]; user: string[] } = { admin: [], user: [] };
+    const stops = [
+      admin.watchFlagRollouts(
+        (e) => e.flag === 'CLIENT_ROLLOUT' && seen.admin.push(`${e.action} ${e.rollout}`),
+      ),
+      user.watchFlagRollouts((e) => seen.user.push(e.action)),
+    ];
+    await admin.putFlag('CLIENT_ROLLOUT', { enabled: true, rollout: 0 });
+    await admin.putRolloutPlan('CLIENT_ROLLOUT', {
+      steps: [{ rollout: 50 }, { rollout: 100 }],
+      minStepSeconds: 1,
+      guards: {},
+    });
+    await until('the plan to complete', () => seen.admin.includes('completed 100'), 30_000);
+    expect(seen.admin).toEqual(['advanced 100', 'completed 100']);
+    expect(seen.user).toEqual([]);
+    stops.forEach((stop) => stop());
   });
 });

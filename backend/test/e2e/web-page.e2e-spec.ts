@@ -722,7 +722,11 @@ describe('Operator page in headless Chromium (e2e)', () => {
           .then();
     }, 150);
     try {
-      await page.getByText(/^Plan running, step 2 of 2 \(100 %\)/).waitFor({ timeout: 20_000 });
+      // Pushed over the admin socket (`flag-rollout`), not found by the 5 s poll.
+      await page
+        .locator('#plan-pushed', { hasText: /advanced to step 2 \(100 %\)/ })
+        .waitFor({ timeout: 20_000 });
+      await page.getByText(/^Plan running, step 2 of 2 \(100 %\)/).waitFor({ timeout: 3_000 });
     } finally {
       clearInterval(traffic);
     }

@@ -231,9 +231,25 @@ function RolloutPlan({ client, name }: { client: BatchClient; name: string }) {
         if (error instanceof ApiError && error.code === 'NOT_FOUND') return null;
         throw error;
       }),
-    refetchInterval: 1000,
+    // Transitions are pushed (below); polling only catches what a dropped socket missed.
+    refetchInterval: 5000,
   });
   const [result, setResult] = useState('');
+  const [pushed, setPushed] = useState('');
+  useEffect(
+    () =>
+      client.watchFlagRollouts((event) => {
+        if (event.flag !== name) return;
+        setPushed(
+          `${new Date(event.at).toLocaleTimeString()}: ${event.action.replace(/_/g, ' ')} to step ${event.step + 1} (${event.rollout} %)${event.reason ? `, ${event.reason}` : ''}`,
+        );
+        void queryClient.invalidateQueries({ queryKey: ['plan', name] });
+        void queryClient.invalidateQueries({ queryKey: ['flag', name] });
+        void queryClient.invalidateQueries({ queryKey: ['audit', name] });
+        void queryClient.invalidateQueries({ queryKey: ['flags'] });
+      }),
+    [client, name, queryClient],
+  );
   const [abort, setAbort] = useState(false);
   const [draft, setDraft] = useState(
     JSON.stringify(
@@ -283,6 +299,9 @@ function RolloutPlan({ client, name }: { client: BatchClient; name: string }) {
   return (
     <div className="card" aria-labelledby="plan-title">
       <h3 id="plan-title">Rollout plan</h3>
+      <p role="status" id="plan-pushed" className="quiet">
+        {pushed && `Last change, pushed live: ${pushed}.`}
+      </p>
       {p ? (
         <>
           <p id="plan-summary">
