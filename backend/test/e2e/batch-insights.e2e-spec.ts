@@ -59,6 +59,14 @@ describe('Batch insights: filters, throughput history, failure groups (e2e)', ()
       body.buckets.reduce((n: number, b: Record<string, number>) => n + b[field], 0);
     expect([sum('succeeded'), sum('failed'), sum('cancelled')]).toEqual([28, 2, 0]);
     expect(Date.parse(body.buckets[0].at)).toBe(Date.parse(body.from));
+    // Read again after a retry (the finished batch's history is cached by its event number): not the old one.
+    const again = (await sut.http().get(`/batches/${batch.id}/throughput?buckets=20`).set(user.auth)).body;
+    expect(again).toEqual(body);
+    await sut.http().post(`/batches/${batch.id}/retry`).set(user.auth).send({}).expect(202);
+    const retried = await waitForBatch(sut, user, batch.id);
+    const after = (await sut.http().get(`/batches/${batch.id}/throughput?buckets=20`).set(user.auth)).body;
+    expect(Date.parse(after.to)).toBe(Date.parse(retried.finishedAt));
+    expect(Date.parse(after.to)).toBeGreaterThan(Date.parse(body.to));
     await sut.http().get(`/batches/${batch.id}/throughput?buckets=0`).set(user.auth).expect(400);
     await sut.http().get(`/batches/${batch.id}/throughput`).set(givenUser(sut).auth).expect(404);
   });

@@ -222,7 +222,8 @@ function Throughput({ client, batch }: { client: BatchClient; batch: BatchView }
   const history = useQuery({
     queryKey: ['throughput', batch.id, finished],
     queryFn: () => client.batchThroughput(batch.id, { buckets: 60 }),
-    refetchInterval: finished ? false : 2000,
+    // Each read scans the batch's items (~45 ms at 100k on SQLite): every 5 s while it runs is enough for a chart.
+    refetchInterval: finished ? false : 5000,
   });
   const data = history.data;
   const settled = data?.buckets.reduce((s, b) => s + b.succeeded + b.failed, 0) ?? 0;
