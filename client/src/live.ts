@@ -100,9 +100,10 @@ export class BatchLive {
     if (!set) this.batchWatchers.set(id, (set = new Set()));
     set.add(listener);
     const socket = this.open();
-    // One subscribe per batch and connection: a batch already followed (by another watch or
-    // the list, whose load subscribes to it) has its snapshot, and its events reach this socket.
-    const followed = (this.tracked.get(id)?.seq ?? -1) >= 0 || this.listed.includes(id);
+    // One subscribe per batch and connection: a batch whose snapshot this socket already took
+    // (another watch's, or the list's) gets its events here. One without a snapshot yet is
+    // subscribed to again: an earlier answer may have been NOT_FOUND for a batch just created.
+    const followed = (this.tracked.get(id)?.seq ?? -1) >= 0;
     if (socket.connected && !followed) void this.subscribe(id);
     listener(this.batchState(id));
     return () => {
