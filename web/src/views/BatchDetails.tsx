@@ -131,24 +131,16 @@ export function BatchDetails({
           <Counts batch={batch} /> · <span className="percent">{batch.percentage} %</span>
         </p>
         <div className="row wrap actions">
-          {can.pause && (
-            <button
-              type="button"
-              disabled={busy}
-              onClick={() => void act('Paused.', () => client.pauseBatch(id))}
-            >
-              Pause
-            </button>
-          )}
-          {can.resume && (
-            <button
-              type="button"
-              disabled={busy}
-              onClick={() => void act('Resumed.', () => client.resumeBatch(id))}
-            >
-              Resume
-            </button>
-          )}
+          {[
+            { show: can.pause, label: 'Pause', done: 'Paused.', run: () => client.pauseBatch(id) },
+            { show: can.resume, label: 'Resume', done: 'Resumed.', run: () => client.resumeBatch(id) },
+          ]
+            .filter((a) => a.show)
+            .map((a) => (
+              <button key={a.label} type="button" disabled={busy} onClick={() => void act(a.done, a.run)}>
+                {a.label}
+              </button>
+            ))}
           {can.cancel && (
             <button
               type="button"

@@ -1,4 +1,4 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { type QueryClient, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useState } from 'react';
 import {
   ApiError,
@@ -24,6 +24,16 @@ const PLAN_STATES: Record<string, string> = {
   completed: 'completed',
   aborted: 'aborted',
 };
+
+/** Everything shown of flag `name` (the flag, its plan and audit trail) and what depends on flags, fetched again after a change. */
+function refreshFlag(queryClient: QueryClient, name: string): void {
+  for (const queryKey of [['flag', name], ['plan', name], ['audit', name], ['flags'], ['features']])
+    void queryClient.invalidateQueries({ queryKey });
+}
+
+/** The server's per-field messages when it gave any, else the problem in words. */
+const refusalOf = (error: unknown): string =>
+  error instanceof ApiError && error.fieldErrors.length ? error.fieldErrors.join('; ') : problemOf(error);
 
 /** "alice, bob\ncarol" → ["alice", "bob", "carol"]: commas, spaces and new lines all separate ids. */
 export const idsOf = (text: string) => [...new Set(text.split(/[\s,;]+/).filter(Boolean))];
@@ -96,16 +106,10 @@ function FlagEditor({ client, name }: { client: BatchClient; name: string }) {
         text: `Saved: ${enabled ? `on for ${body.rollout} % of users` : 'off for everyone'}.`,
         error: false,
       });
-      void queryClient.invalidateQueries({ queryKey: ['flag', name] });
-      void queryClient.invalidateQueries({ queryKey: ['flags'] });
-      void queryClient.invalidateQueries({ queryKey: ['audit', name] });
-      void queryClient.invalidateQueries({ queryKey: ['features'] });
+      refreshFlag(queryClient, name);
     } catch (error) {
       setResult({
-        text:
-          error instanceof ApiError && error.fieldErrors.length
-            ? error.fieldErrors.join('; ')
-            : problemOf(error),
+        text: refusalOf(error),
         error: true,
       });
     }
@@ -243,10 +247,7 @@ function RolloutPlan({ client, name }: { client: BatchClient; name: string }) {
         setPushed(
           `${new Date(event.at).toLocaleTimeString()}: ${event.action.replace(/_/g, ' ')} to step ${event.step + 1} (${event.rollout} %)${event.reason ? `, ${event.reason}` : ''}`,
         );
-        void queryClient.invalidateQueries({ queryKey: ['plan', name] });
-        void queryClient.invalidateQueries({ queryKey: ['flag', name] });
-        void queryClient.invalidateQueries({ queryKey: ['audit', name] });
-        void queryClient.invalidateQueries({ queryKey: ['flags'] });
+        refreshFlag(queryClient, name);
       }),
     [client, name, queryClient],
   );
@@ -276,22 +277,13 @@ function RolloutPlan({ client, name }: { client: BatchClient; name: string }) {
       return `Not valid JSON: ${(error as Error).message}.`;
     }
   })();
-  const done = () => {
-    void queryClient.invalidateQueries({ queryKey: ['plan', name] });
-    void queryClient.invalidateQueries({ queryKey: ['flag', name] });
-    void queryClient.invalidateQueries({ queryKey: ['audit', name] });
-  };
   const run = async (what: string, action: () => Promise<unknown>) => {
     try {
       await action();
       setResult(what);
-      done();
+      refreshFlag(queryClient, name);
     } catch (error) {
-      setResult(
-        error instanceof ApiError && error.fieldErrors.length
-          ? error.fieldErrors.join('; ')
-          : problemOf(error),
-      );
+      setResult(refusalOf(error));
     }
   };
   const p: RolloutPlanView | null | undefined = plan.data;

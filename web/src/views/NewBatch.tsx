@@ -182,28 +182,18 @@ export function NewBatch({ client, route }: { client: BatchClient; route: Route 
 
         <details>
           <summary>Options and metadata</summary>
-          <label htmlFor="chunk-size">Chunk size (items per transaction, 1–500)</label>
-          <input
+          <TextField
             id="chunk-size"
-            inputMode="numeric"
+            label="Chunk size (items per transaction, 1–500)"
             value={chunkSize}
-            aria-describedby="chunk-size-error"
-            onChange={(e) => setChunkSize(e.target.value)}
-          />
-          <FieldMessages
-            id="chunk-size-error"
+            onChange={setChunkSize}
             messages={[...(chunkProblem ? [chunkProblem] : []), ...(serverErrors.chunkSize ?? [])]}
           />
-          <label htmlFor="max-attempts">Attempts per item (1–10)</label>
-          <input
+          <TextField
             id="max-attempts"
-            inputMode="numeric"
+            label="Attempts per item (1–10)"
             value={maxAttempts}
-            aria-describedby="max-attempts-error"
-            onChange={(e) => setMaxAttempts(e.target.value)}
-          />
-          <FieldMessages
-            id="max-attempts-error"
+            onChange={setMaxAttempts}
             messages={[...(attemptsProblem ? [attemptsProblem] : []), ...(serverErrors.maxAttempts ?? [])]}
           />
           <label className="inline">
@@ -236,6 +226,29 @@ export function NewBatch({ client, route }: { client: BatchClient; route: Route 
         <FieldMessages id="form-error" messages={serverErrors.form} />
       </form>
     </section>
+  );
+}
+
+/** A numeric text input with its label and its messages under it. */
+function TextField(props: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  messages: string[];
+}) {
+  return (
+    <>
+      <label htmlFor={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        inputMode="numeric"
+        value={props.value}
+        aria-describedby={`${props.id}-error`}
+        onChange={(e) => props.onChange(e.target.value)}
+      />
+      <FieldMessages id={`${props.id}-error`} messages={props.messages} />
+    </>
   );
 }
 
