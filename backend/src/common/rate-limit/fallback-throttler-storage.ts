@@ -1,6 +1,7 @@
-import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import type { RedisOutage } from '../redis/redis-outage';
+import { MemoryThrottlerStorage } from './memory-throttler-storage';
 
 /**
  * The global throttler's counters in Redis (shared by every instance), counted in this
@@ -8,7 +9,7 @@ import type { RedisOutage } from '../redis/redis-outage';
  * precision instead of failing every request. Back on Redis by itself when it returns.
  */
 export class FallbackThrottlerStorage implements ThrottlerStorage {
-  private readonly local = new ThrottlerStorageService();
+  private readonly local = new MemoryThrottlerStorage();
 
   constructor(
     private readonly primary: ThrottlerStorage,

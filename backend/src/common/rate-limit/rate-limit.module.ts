@@ -5,6 +5,7 @@ import type Redis from 'ioredis';
 import { REDIS } from '../redis/redis.module';
 import { RedisOutage } from '../redis/redis-outage';
 import { FallbackThrottlerStorage } from './fallback-throttler-storage';
+import { MemoryThrottlerStorage } from './memory-throttler-storage';
 import { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { THROTTLER_OPT_IN } from './rate-limit.decorator';
@@ -27,10 +28,11 @@ const optedIn = (name: string) => (ctx: ExecutionContext) => {
       useFactory: (config: AppConfig, redis: Redis | null, outage: RedisOutage) => {
         const { THROTTLE_DEFAULT, THROTTLE_AUTH, THROTTLE_UPLOAD } = config.rateLimits;
         return {
-          // With Redis the counters are shared by every instance (atomic Lua increments), per process while it is down.
+          // With Redis the counters are shared by every instance (atomic Lua increments), per process while it is
+          // down or when there is no Redis (the same fixed windows, O(1) per request).
           storage: redis
             ? new FallbackThrottlerStorage(new ThrottlerStorageRedisService(redis), outage)
-            : undefined,
+            : new MemoryThrottlerStorage(),
           // UserThrottlerGuard answers refusals in the service's one 429 shape.
           setHeaders: false,
           throttlers: [
