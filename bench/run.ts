@@ -155,6 +155,9 @@ async function apiLatency(server: BenchServer) {
     items: echo(10),
   });
   const url = `${server.baseUrl}/batches/${target.batch.batchId as string}`;
+  // Warm-up (not measured): a cold server's first seconds of this route are JIT compilation,
+  // which made the idle p99 of a fresh server look 1.5–2× worse than its steady state.
+  await loadFromOwnProcess(url, reader, 2);
   const idle = await loadFromOwnProcess(url, reader, 3);
   const busyBatch = runBatch(server.baseUrl, 'bench-busy', {
     operation: 'diagnostics.echo',
