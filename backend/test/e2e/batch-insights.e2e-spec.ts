@@ -147,4 +147,33 @@ describe('Batch insights: filters, throughput history, failure groups (e2e)', ()
     // With one 100-item chunk the count would jump 0 → 60; paced chunks record every ~0.5 s.
     expect([...seen].filter((n) => n > 0 && n < 60).length).toBeGreaterThanOrEqual(2);
   });
+
+  it('lets the API go first without stopping batches: a batch completes while clients read without pause', async () => {
+    // Loops beyond the first step aside while requests are in flight (ApiPressure); the first never does.
+    const busy = await givenApp({ BATCH_WORKERS: '3', RATE_LIMIT_BATCH_OPERATIONS: '1000/3600' });
+    try {
+      await givenBatchFeatureOn(busy);
+      const user = givenUser(busy);
+      const batch = await givenBatch(busy, user, { items: echoItems(300), options: { chunkSize: 10 } });
+      let reading = true;
+      let answered = 0;
+      const reader = async () => {
+        while (reading) {
+          await busy.http().get(`/batches/${batch.id}`).set(user.auth).expect(200);
+          answered += 1;
+        }
+      };
+      const readers = Promise.all([reader(), reader(), reader(), reader()]);
+      try {
+        const done = await waitForBatch(busy, user, batch.id);
+        expect(done).toMatchObject({ status: 'completed', succeededCount: 300 });
+      } finally {
+        reading = false;
+        await readers;
+      }
+      expect(answered).toBeGreaterThan(0);
+    } finally {
+      await busy.close();
+    }
+  });
 });

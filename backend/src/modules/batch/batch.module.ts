@@ -1,4 +1,5 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { ApiPressure, ApiPressureMiddleware } from './api-pressure';
 import { DiscoveryModule } from '@nestjs/core';
 import { ModuleAuthGuard } from '../shared/module-auth';
 import type Redis from 'ioredis';
@@ -33,7 +34,7 @@ import { OperationRegistry } from './operations/operation.registry';
  * the @BatchOperation() decorator.
  */
 @Module({})
-export class BatchModule {
+export class BatchModule implements NestModule {
   static forRoot(options: BatchModuleOptions): DynamicModule {
     return BatchModule.forRootAsync({ useFactory: () => options });
   }
@@ -71,6 +72,8 @@ export class BatchModule {
         },
         ModuleAuthGuard,
         BatchEventBus,
+        { provide: ApiPressure, useValue: new ApiPressure() },
+        ApiPressureMiddleware,
         BatchRepository,
         ChunkRepository,
         OperationLimitsRepository,
@@ -91,5 +94,10 @@ export class BatchModule {
       ],
       exports: [BatchService, BatchGateway, BatchRetentionService],
     };
+  }
+
+  /** Every route of the batch API counts toward ApiPressure (the worker's extra loops step aside while it answers). */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(ApiPressureMiddleware).forRoutes(BatchController);
   }
 }

@@ -34,6 +34,10 @@ import { OperationRegistry } from './operations/operation.registry';
 import { ItemProgressCoalescer, ItemProgressReport } from './item-progress';
 import { OperationLimitsRepository } from './operation-limits.repository';
 import { RolloutSignals } from '../feature-flags';
+import { ApiPressure } from './api-pressure';
+
+/** How long a loop beyond the first waits before looking again whether the API is still busy. */
+const STEP_ASIDE_MS = 10;
 
 /** Consecutive failed iterations wait poll × 2^n (at most 10 s), with jitter so processes do not retry in step. */
 function failureBackoffMs(failures: number, pollMs: number): number {
@@ -79,6 +83,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly limits: OperationLimitsRepository,
     private readonly sweeper: BatchSweeper,
     private readonly rolloutSignals: RolloutSignals,
+    private readonly api: ApiPressure,
     logger: ModuleLogger,
   ) {
     this.logger = logger.forContext(BatchWorker.name);
@@ -90,7 +95,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     this.unregister = registerLocalWorker(this.workerId);
     // Expired leases of a dead process are claimable again, so starting the loops is the recovery.
-    this.loops = Array.from({ length: this.settings.workers }, () => this.loop());
+    this.loops = Array.from({ length: this.settings.workers }, (_, index) => this.loop(index));
   }
 
   /** First step of shutdown: finish the chunks in flight while the database is still open. */
@@ -167,9 +172,15 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     return true;
   }
 
-  private async loop(): Promise<void> {
+  private async loop(index: number): Promise<void> {
     let failures = 0;
     while (!this.stop.signal.aborted) {
+      // Loops beyond the first give the API the machine while it answers (ApiPressure).
+      if (index > 0 && this.api.busy) {
+        // A plain timer, not sleep(): wake() is for work that arrived, and this wait is short.
+        await new Promise((resolve) => setTimeout(resolve, STEP_ASIDE_MS));
+        continue;
+      }
       let worked = false;
       try {
         await this.sweeper.sweep(this.workerId);
