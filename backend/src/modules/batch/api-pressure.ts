@@ -38,11 +38,7 @@ export class ApiPressure {
 export class ApiPressureMiddleware implements NestMiddleware {
   constructor(private readonly pressure: ApiPressure) {}
 
-  use(
-    _req: unknown,
-    res: { once(event: 'close', listener: () => void): unknown },
-    next: () => void,
-  ): void {
+  use(_req: unknown, res: { once(event: 'close', listener: () => void): unknown }, next: () => void): void {
     this.pressure.enter();
     // 'close' comes once per response, after 'finish' or when the client goes away first.
     res.once('close', () => this.pressure.leave());
