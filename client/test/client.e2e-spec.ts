@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ApiError, BatchClient, type BatchWatchState } from '../src/index';
 import { givenDatabase, TempDatabase } from '../../backend/test/support/temp-database';
 import { enableBatchesOn, ServerProcess, spawnServer } from '../../backend/test/support/server-process';
-import { devToken, until } from '../../backend/test/support/wait';
+import { devToken, until, clearOfWindowEnd } from '../../backend/test/support/wait';
 
 /**
  * The client package against the real compiled server: every REST call typed and its
@@ -42,6 +42,7 @@ describe('@nest-batch-ops/client', () => {
   });
 
   it('makes every call typed, replays an Idempotency-Key, and rejects with the server’s code, details and Retry-After', async () => {
+    await clearOfWindowEnd(3_600_000);
     const client = clientFor('rest-user');
     const body = { operation: 'diagnostics.echo', items: [{ n: 1 }, { n: 2 }] };
     const first = await client.createBatch(body, { idempotencyKey: 'submit-1' });

@@ -1,4 +1,5 @@
 import { io, Socket } from 'socket.io-client';
+import { clearOfWindowEnd } from '../support/wait';
 import {
   echoItems,
   givenBatch,
@@ -184,6 +185,7 @@ describe('Batch progress over Socket.io (e2e)', () => {
   });
 
   it('rate-limits subscribe spam per user with batch-error RATE_LIMITED, while others are served', async () => {
+    await clearOfWindowEnd(60_000, 10_000);
     const spammer = givenUser(sut);
     const other: TestUser = givenUser(sut);
     const s = open(spammer.token);

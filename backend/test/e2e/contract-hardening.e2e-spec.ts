@@ -1,4 +1,5 @@
 import { JwtService } from '@nestjs/jwt';
+import { clearOfWindowEnd } from '../support/wait';
 import { io } from 'socket.io-client';
 import { databaseChecksum } from '../support/db-checksum';
 import {
@@ -28,7 +29,9 @@ describe('Contract v2 hardening (e2e)', () => {
     await givenBatchFeatureOn(sut);
     admin = givenUser(sut, { admin: true });
   });
-  beforeEach(() => {
+  beforeEach(async () => {
+    // The quotas here are per hour: no test may straddle the hour's end.
+    await clearOfWindowEnd(3_600_000);
     user = givenUser(sut);
   });
   afterAll(() => sut.close());

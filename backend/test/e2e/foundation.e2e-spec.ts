@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { clearOfWindowEnd } from '../support/wait';
 import path from 'node:path';
 import { JwtService } from '@nestjs/jwt';
 import { givenBatchFeatureOn, givenUser } from '../support/factories';
@@ -157,6 +158,7 @@ describe('Common layer (e2e)', () => {
 
   describe('database-backed rate limit', () => {
     it('lets exactly L of N parallel requests through and answers the rest 429 with headers', async () => {
+      await clearOfWindowEnd(3_600_000);
       const user = givenUser(sut);
       const responses = await Promise.all(
         Array.from({ length: 200 }, () =>

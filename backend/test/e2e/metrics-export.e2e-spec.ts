@@ -1,4 +1,5 @@
 import { io } from 'socket.io-client';
+import { clearOfWindowEnd } from '../support/wait';
 import { givenBatch, givenBatchFeatureOn, givenUser, waitForBatch } from '../support/factories';
 import { givenApp, TestApp } from '../support/test-app';
 
@@ -108,6 +109,7 @@ describe('GET /metrics and the items export (e2e)', () => {
   });
 
   it('answers 404 for someone else’s batch, 400 for a bad format, and 429 past the EXPORT quota', async () => {
+    await clearOfWindowEnd(3_600_000);
     const owner = givenUser(sut);
     const other = givenUser(sut);
     const batch = await givenBatch(sut, owner, { items: [{ n: 1 }] });

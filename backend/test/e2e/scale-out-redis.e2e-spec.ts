@@ -7,7 +7,7 @@ import { givenRedisPrefix, REDIS_URL } from '../support/redis';
 import { spawnServer, ServerProcess } from '../support/server-process';
 import { givenDatabase, TempDatabase } from '../support/temp-database';
 import { givenApp } from '../support/test-app';
-import { until, devAuth as auth } from '../support/wait';
+import { until, devAuth as auth, clearOfWindowEnd } from '../support/wait';
 
 describe(`Scale-out with Redis: three instances on one ${process.env.TEST_BACKEND === 'postgres' ? 'PostgreSQL' : 'SQLite'} database`, () => {
   let db: TempDatabase;
@@ -198,6 +198,7 @@ describe(`Scale-out with Redis: three instances on one ${process.env.TEST_BACKEN
 
 describe('Rate limiting on Redis (in process)', () => {
   it('lets exactly 10 of 200 concurrent POST /batches through and charges nothing for refused ones', async () => {
+    await clearOfWindowEnd(3_600_000);
     const redis = givenRedisPrefix();
     const sut = await givenApp({
       REDIS_URL,

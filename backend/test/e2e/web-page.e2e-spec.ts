@@ -5,7 +5,7 @@ import request from 'supertest';
 import { givenBatchFeatureOn } from '../support/factories';
 import { enableBatchesOn, spawnServer } from '../support/server-process';
 import { givenDatabase } from '../support/temp-database';
-import { devToken } from '../support/wait';
+import { devToken, clearOfWindowEnd } from '../support/wait';
 import { givenApp, TestApp } from '../support/test-app';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -569,6 +569,7 @@ describe('Operator page in headless Chromium (e2e)', () => {
   });
 
   it('tells the user when a 429 will let them submit again (finding 11)', async () => {
+    await clearOfWindowEnd(3_600_000);
     const limited = await givenApp({ RATE_LIMIT_BATCH_OPERATIONS: '1/3600' });
     try {
       await givenBatchFeatureOn(limited);
@@ -589,7 +590,7 @@ describe('Operator page in headless Chromium (e2e)', () => {
       await page.getByRole('button', { name: 'Submit batch' }).click();
       await page
         .locator('#form-error', {
-          hasText: /^Too many requests: you can try again in \d+ min \(at \d\d?:\d\d:\d\d/,
+          hasText: /^Too many requests: you can try again in \d+ (min|s) \(at \d\d?:\d\d:\d\d/,
         })
         .waitFor();
       expect(errors).toEqual([]);

@@ -23,3 +23,13 @@ export const devToken = (userId: string, roles: string[] = []) =>
 export const devAuth = (userId: string, roles: string[] = []) => ({
   Authorization: `Bearer ${devToken(userId, roles)}`,
 });
+
+/**
+ * Rate-limit windows are whole multiples of their length on the clock (an hour policy's
+ * window ends on the hour): a test that counts requests up to a 429 fails if a window
+ * ends in the middle of it. Call it first; near a window's end it waits for the next one.
+ */
+export async function clearOfWindowEnd(windowMs: number, needMs = 30_000): Promise<void> {
+  const leftMs = windowMs - (Date.now() % windowMs);
+  if (leftMs < needMs) await new Promise((r) => setTimeout(r, leftMs + 50));
+}

@@ -50,12 +50,14 @@ export async function streamRows(
 ): Promise<number> {
   let written = 0;
   let afterSeq = -1;
+  // One 'close' listener for the whole export (one per page piled up listeners on a long one).
+  const closed = once(out, 'close').catch(() => undefined);
   if (format === 'csv') out.write(CSV_HEADER);
   for (;;) {
     const page = await nextPage(afterSeq);
     if (page.length === 0 || out.destroyed) break;
     const chunk = page.map((row) => exportLine(row, format)).join('');
-    if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'close')]);
+    if (!out.write(chunk)) await Promise.race([once(out, 'drain'), closed]);
     written += page.length;
     afterSeq = page[page.length - 1].seq;
   }
