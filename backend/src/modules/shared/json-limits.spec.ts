@@ -1,4 +1,4 @@
-import { hasUnstorableJsonText, hasUnstorableText } from './json-limits';
+import { hasUnstorableJsonText, hasUnstorableText, jsonDepth, MAX_JSON_DEPTH } from './json-limits';
 
 describe('hasUnstorableJsonText', () => {
   const NUL = String.fromCharCode(0);
@@ -37,5 +37,27 @@ describe('hasUnstorableJsonText', () => {
       const value = { [i % 2 ? 'k' : s]: s };
       expect([s, hasUnstorableJsonText(JSON.stringify(value))]).toEqual([s, hasUnstorableText(value)]);
     }
+  });
+});
+
+describe('jsonDepth', () => {
+  const nested = (levels: number): unknown => (levels === 0 ? 1 : { a: [nested(levels - 1)] });
+  it.each([
+    ['a scalar', 'x', 0],
+    ['null', null, 0],
+    ['an empty object', {}, 1],
+    ['an empty array', [], 1],
+    ['a flat object', { n: 1, s: 'x', z: null, t: true }, 1],
+    ['a flat array', [1, 'x', null], 1],
+    ['an object holding an empty array', { a: [] }, 2],
+    ['nested objects and arrays', { a: [{ b: { c: 1 } }] }, 4],
+    ['an array of objects', [{ n: 1 }, { m: [2] }], 3],
+  ])('%s', (_name, value, depth) => {
+    expect(jsonDepth(value)).toBe(depth);
+  });
+
+  it('stops counting just past the limit, however deep the value goes', () => {
+    expect(jsonDepth(nested(10))).toBe(20);
+    expect(jsonDepth(nested(1000))).toBe(MAX_JSON_DEPTH + 1);
   });
 });
