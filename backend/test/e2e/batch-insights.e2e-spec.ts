@@ -172,6 +172,10 @@ describe('Batch insights: filters, throughput history, failure groups (e2e)', ()
         await readers;
       }
       expect(answered).toBeGreaterThan(0);
+      // The extra loops did stand aside while the readers were answered.
+      const metrics = (await busy.http().get('/metrics').expect(200)).text;
+      const yielding = /^batch_engine_seconds_total\{phase="yielding"\} (\S+)$/m.exec(metrics)?.[1];
+      expect(Number(yielding)).toBeGreaterThan(0);
     } finally {
       await busy.close();
     }

@@ -46,7 +46,7 @@ export class MetricsService implements MetricsPort {
       }),
       batch_engine_seconds_total: new Counter({
         name: 'batch_engine_seconds_total',
-        help: 'Seconds the batch engine spent storing, claiming, running, recording and committing',
+        help: 'Seconds the batch engine spent storing, claiming, running, recording and committing, and extra worker loops stood aside for the API (yielding)',
         labelNames: ['phase'],
         registers,
       }),

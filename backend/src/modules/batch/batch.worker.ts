@@ -178,7 +178,9 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       // Loops beyond the first give the API the machine while it answers (ApiPressure).
       if (index > 0 && this.api.busy) {
         // A plain timer, not sleep(): wake() is for work that arrived, and this wait is short.
+        const asideSince = performance.now();
         await new Promise((resolve) => setTimeout(resolve, STEP_ASIDE_MS));
+        this.spent('yielding', asideSince);
         continue;
       }
       let worked = false;

@@ -108,7 +108,7 @@ export interface EngineDatabase {
 
 /** The modules' metric names, with their labels (low cardinality: never a batch or user id). */
 /** The engine's phases (see `batch_engine_seconds_total`). */
-export type EnginePhase = 'storing' | 'claiming' | 'running' | 'recording' | 'committing';
+export type EnginePhase = 'storing' | 'claiming' | 'running' | 'recording' | 'committing' | 'yielding';
 
 export interface ModuleMetrics {
   /** Items whose outcome a chunk recorded. */
@@ -118,7 +118,8 @@ export interface ModuleMetrics {
   /**
    * Where the engine's time goes, in seconds: storing items (POST), claiming chunks,
    * running operations, recording outcomes, and committing (BEGIN and COMMIT of the
-   * outcome's transaction). Summed over all worker loops of the process.
+   * outcome's transaction); `yielding` is the time loops beyond the first stood aside
+   * while the batch API answered. Summed over all worker loops of the process.
    */
   batch_engine_seconds_total: { phase: EnginePhase };
   /** Outcomes not written because the chunk's lease had passed to another worker. */
