@@ -74,7 +74,7 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
       if (window.endsAt <= now && window.blockedUntil <= now) this.windows.delete(id);
   }
 
-  /** Keys with a window (for tests and metrics). */
+  /** Keys with a window (tests read it). */
   get size(): number {
     return this.windows.size;
   }

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { z } from 'zod';
 import { AppException } from '../shared/errors/app-exception';
 import { ErrorCode } from '../shared/errors/error-code';
 import { BATCH_SETTINGS, type BatchSettings } from './batch.options';
@@ -40,11 +41,8 @@ export class BatchEnvelopeValidator {
   ) {}
 
   validate(body: unknown): ValidEnvelope {
-    const parsed = createBatchSchema.safeParse(withOneItem(body));
-    if (!parsed.success)
-      throw AppException.validation('Invalid batch request', { errors: formatIssues(parsed.error.issues) });
-    const { operation, options = {}, metadata = null } = parsed.data;
-    const items = (body as { items: unknown[] }).items;
+    const { envelope, items } = parseWithItems(createBatchSchema, body, 'Invalid batch request');
+    const { operation, options = {}, metadata = null } = envelope;
     this.checkSize(items.length);
     const handler = this.registry.get(operation);
     if (!handler) {
@@ -80,10 +78,7 @@ export class BatchEnvelopeValidator {
    * `itemCount` items, as creation checks its items; returns the items as JSON.
    */
   validateAppend(body: unknown, operation: string, allowFailures: boolean, itemCount: number): string[] {
-    const parsed = appendItemsSchema.safeParse(withOneItem(body));
-    if (!parsed.success)
-      throw AppException.validation('Invalid items', { errors: formatIssues(parsed.error.issues) });
-    const items = (body as { items: unknown[] }).items;
+    const { items } = parseWithItems(appendItemsSchema, body, 'Invalid items');
     this.checkSize(itemCount + items.length, itemCount);
     return this.checkItems(items, operation, allowFailures).itemsJson;
   }
@@ -141,14 +136,20 @@ export class BatchEnvelopeValidator {
 }
 
 /**
- * The body as the envelope schema sees it: `items` cut to its first element. The schema
- * says `items` is a non-empty array of anything, so one element answers for all, and zod
- * does not walk (and copy) every item of a large batch; the items are checked one by one
- * afterwards with their indexes. The caller reads the items from the body itself.
+ * Parses a body whose `items` is a non-empty array of anything (checked one by one
+ * afterwards, with their indexes): the schema sees `items` cut to its first element, which
+ * answers for all, so zod does not walk (and copy) every item of a large batch. Returns the
+ * parsed envelope and the body's own items; 400 VALIDATION_FAILED with `message` otherwise.
  */
-function withOneItem(body: unknown): unknown {
-  if (!isPlainObject(body) || !Array.isArray(body.items) || body.items.length <= 1) return body;
-  return { ...body, items: body.items.slice(0, 1) };
+function parseWithItems<T>(
+  schema: z.ZodType<T>,
+  body: unknown,
+  message: string,
+): { envelope: T; items: unknown[] } {
+  const many = isPlainObject(body) && Array.isArray(body.items) && body.items.length > 1;
+  const parsed = schema.safeParse(many ? { ...body, items: (body.items as unknown[]).slice(0, 1) } : body);
+  if (!parsed.success) throw AppException.validation(message, { errors: formatIssues(parsed.error.issues) });
+  return { envelope: parsed.data, items: (body as { items: unknown[] }).items };
 }
 
 /** The item's shape errors; hands its JSON to `serialized` (one JSON.stringify per item, reused by the store). */
