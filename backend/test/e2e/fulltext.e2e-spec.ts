@@ -267,15 +267,12 @@ describe('papers.fetch-fulltext against a fake publisher, two server processes o
       );
       const starts = publisher.requests.slice(from).map((r) => r.at);
       expect(starts).toHaveLength(10);
-      const perWindow = new Map<number, number>();
-      for (const at of starts)
-        perWindow.set(Math.floor(at / 2000), (perWindow.get(Math.floor(at / 2000)) ?? 0) + 1);
-      // 4 per 2 s window (one may land just past a window edge on its way to the publisher).
-      expect(Math.max(...perWindow.values())).toBeLessThanOrEqual(5);
       expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual(2000);
       // Sliding, not fixed windows: the 5th start comes a window after the 1st, whatever the
       // window edges (a fixed window let 8 through within a few hundred ms across an edge).
-      // The margin is the jitter between a claim and its request reaching the publisher.
+      // The margin is the jitter between a claim and its request reaching the publisher. (Counting
+      // arrivals per fixed 2 s bucket instead flaked: four starts of one moment just before a
+      // bucket's edge can all arrive just after it, beside the next window's four.)
       const sorted = [...starts].sort((a, b) => a - b);
       for (let i = 0; i + 4 < sorted.length; i += 1)
         expect(sorted[i + 4] - sorted[i]).toBeGreaterThanOrEqual(1500);

@@ -9,6 +9,7 @@ import { SerializedSqliteAdapterFactory } from './serialized-sqlite-adapter';
 import { pingDatabase, type SqlExecutor } from '../../modules/shared/database/sql-executor';
 import { SqliteFastPath } from '../../modules/shared/database/sqlite-fast-path';
 import { sqliteDialect } from '../../modules/shared/database/sql-dialect';
+import { holdWalCheckpointer } from '../../modules/shared/database/wal-checkpointer';
 
 /** The Prisma client over the better-sqlite3 driver adapter (no query-engine binary). */
 @Injectable()
@@ -19,6 +20,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
   readonly dbNull: typeof Prisma.DbNull = Prisma.DbNull;
   private readonly adapterFactory: SerializedSqliteAdapterFactory;
   private fastPath: SqliteFastPath | null = null;
+  private releaseCheckpointer: () => Promise<void> = async () => undefined;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     const databasePath = resolveSqliteUrl(config.DATABASE_URL);
@@ -62,11 +64,13 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
   async onModuleInit(): Promise<void> {
     await this.$connect();
     for (const pragma of SQLITE_PRAGMAS) await this.$queryRawUnsafe(`PRAGMA ${pragma}`);
+    this.releaseCheckpointer = holdWalCheckpointer(this.databasePath);
   }
 
   /** Last step of shutdown, after the workers (onModuleDestroy) have finished their chunks. */
   async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
+    await this.releaseCheckpointer();
   }
 
   ping(): Promise<boolean> {

@@ -6,17 +6,21 @@ import { Lock } from './lock';
 import { numberPlaceholders, postgresDialect, sqliteDialect } from './sql-dialect';
 import type { SqlExecutor } from './sql-executor';
 import { SqliteFastPath } from './sqlite-fast-path';
+import { holdWalCheckpointer, WAL_AUTOCHECKPOINT_PAGES } from './wal-checkpointer';
 
 /**
  * One busy writer and many readers; every write transaction is BEGIN IMMEDIATE. The busy
  * timeout is short on purpose: better-sqlite3 waits for it synchronously, so longer waits
  * for another connection's write lock happen in `Lock` (asynchronously, up to 5 s).
+ * Whoever applies these also holds the file's background checkpointer (holdWalCheckpointer).
  */
 export const SQLITE_PRAGMAS = [
   'journal_mode = WAL',
   'busy_timeout = 10',
   'synchronous = NORMAL',
   'foreign_keys = ON',
+  // Checkpoints run in a background thread (holdWalCheckpointer); this is the safety net.
+  `wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`,
 ];
 
 export interface OwnedEngineDatabase extends EngineDatabase {
@@ -55,15 +59,18 @@ function sqliteEngineDatabase(file: string): OwnedEngineDatabase {
   db.defaultSafeIntegers(true);
   const lock = new Lock();
   const fast = new SqliteFastPath(lock, db);
+  const releaseCheckpointer = holdWalCheckpointer(file);
   return {
     dialect: sqliteDialect,
     transaction: (fn) => fast.transaction(fn),
     query: (sql, ...args) => fast.query(sql, ...args),
     execute: (sql, ...args) => fast.execute(sql, ...args),
-    close: () =>
-      lock.run(async () => {
+    close: async () => {
+      await lock.run(async () => {
         db.close();
-      }),
+      });
+      await releaseCheckpointer();
+    },
   };
 }
 
