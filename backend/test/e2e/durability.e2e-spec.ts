@@ -218,29 +218,44 @@ describe('Durability (real server processes)', () => {
     expect(query<{ n: number }>(db, `SELECT COUNT(*) AS n FROM "BatchChunk"`)[0].n).toBe(0);
   });
 
-  it('a restarted process finishes what a SIGTERMed one left, with nothing stuck in processing', async () => {
-    const env = serverEnv(db);
-    const first = await spawnServer(env);
-    servers.push(first);
-    await enableBatchesOn(first);
-    const id = await submit(first, 'u-term', {
-      operation: 'diagnostics.echo',
-      items: echoItems(400, { delayMs: 5 }),
-      options: { chunkSize: 20 },
-    });
-    await waitUntil('some progress', () => readBatch(db, id).processedCount >= 40);
-    await servers.pop()?.stop();
-    const after = readBatch(db, id);
-    expect(after.finishedAt).toBeNull();
-    // The stopped server recorded its chunks in flight and left no lease behind.
-    const leased = query<{ n: number }>(
-      db,
-      `SELECT COUNT(*) AS n FROM "BatchChunk" WHERE "batchKey" = (SELECT "key" FROM "BatchOperation" WHERE "id" = ?)`,
-      id,
-    );
-    expect(leased[0].n).toBe(0);
-    servers.push(await spawnServer(env));
-    await waitUntil('completion', () => readBatch(db, id).finishedAt !== null);
-    expect(readBatch(db, id)).toMatchObject({ status: 'completed', succeededCount: 400 });
-  });
+  it.each([
+    ['items in flight', {}, 5],
+    // The loops pause between chunks holding the chunk claimed ahead in the last record transaction.
+    ['chunks claimed ahead', { BATCH_CHUNK_DELAY_MS: '300' }, 0],
+  ])(
+    'a restarted process finishes what a SIGTERMed one left (%s), with nothing stuck in processing',
+    async (_, extra, delayMs) => {
+      const env = serverEnv(db, extra);
+      const first = await spawnServer(env);
+      servers.push(first);
+      await enableBatchesOn(first);
+      const id = await submit(first, 'u-term', {
+        operation: 'diagnostics.echo',
+        items: echoItems(400, { delayMs }),
+        options: { chunkSize: 20 },
+      });
+      await waitUntil('some progress', () => readBatch(db, id).processedCount >= 40);
+      await servers.pop()?.stop();
+      const after = readBatch(db, id);
+      expect(after.finishedAt).toBeNull();
+      // The stopped server recorded its chunks in flight and left no lease behind.
+      const leased = query<{ n: number }>(
+        db,
+        `SELECT COUNT(*) AS n FROM "BatchChunk" WHERE "batchKey" = (SELECT "key" FROM "BatchOperation" WHERE "id" = ?)`,
+        id,
+      );
+      expect(leased[0].n).toBe(0);
+      servers.push(await spawnServer(env));
+      await waitUntil('completion', () => readBatch(db, id).finishedAt !== null);
+      expect(readBatch(db, id)).toMatchObject({ status: 'completed', succeededCount: 400 });
+      // The stop spent no attempt: what was in flight (or claimed ahead) went back to the queue as it was.
+      const attempts = query<{ attempts: number; n: number }>(
+        db,
+        `SELECT "attempts", COUNT(*) AS n FROM "BatchJobItem"
+       WHERE "batchKey" = (SELECT "key" FROM "BatchOperation" WHERE "id" = ?) GROUP BY "attempts"`,
+        id,
+      );
+      expect(attempts).toEqual([{ attempts: 1, n: 400 }]);
+    },
+  );
 });

@@ -23,8 +23,9 @@ describe('Starting more instances on a database that a running instance uses', (
       BATCH_POLL_MS: '20',
       RATE_LIMIT_THROTTLE_DEFAULT: '100000/60',
       MAX_BATCH_ITEMS: '20000',
-      // Short pauses between chunks keep the batch running (and writing) while the others start.
-      BATCH_CHUNK_DELAY_MS: '3',
+      // Pauses between chunks keep the batch running (and writing) while the others start: 1,000
+      // chunks of 20 take at least 10 s on one instance (3 ms was too short once chunks got faster).
+      BATCH_CHUNK_DELAY_MS: '10',
     };
     const first = await spawnServer(env, { migrate: true });
     servers.push(first);

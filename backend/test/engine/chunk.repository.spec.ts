@@ -24,6 +24,40 @@ describe(`${ChunkRepository.name} lease fencing`, () => {
   });
   afterAll(() => app.close());
 
+  it('a chunk claimed inside a transaction that rolls back (a record transaction that failed) was never claimed', async () => {
+    const user = givenUser(app);
+    const batch = await givenBatch(app, user, { items: [{ n: 1 }, { n: 2 }], options: { chunkSize: 2 } });
+    const claim = { workerId: 'ahead', now: Date.now(), leaseMs: 60_000, defaultLimit: 100 };
+    const failed = batches.transaction(async (tx) => {
+      const ahead = await sut.claimChunkIn(tx, { ...claim, leaseToken: 'token-ahead' });
+      expect(ahead?.batch.id).toBe(batch.id);
+      expect(ahead?.items).toHaveLength(2);
+      throw new Error('the record failed');
+    });
+    await expect(failed).rejects.toThrow('the record failed');
+
+    // Claimable again at once (no lease to wait for), at the same attempt.
+    const again = await sut.claimChunk({ ...claim, leaseToken: 'token-again' });
+    expect(again?.batch.id).toBe(batch.id);
+    expect(again?.items.map((i) => [i.seq, i.attempts])).toEqual([
+      [0, 1],
+      [1, 1],
+    ]);
+    const fenced = await batches.transaction((tx) =>
+      sut.recordOutcomes(tx, batch.key, 'token-ahead', [{ seq: 0, status: ItemStatus.Success }], claim.now),
+    );
+    expect(fenced.written).toBe(0);
+    await batches.transaction((tx) =>
+      sut.recordOutcomes(
+        tx,
+        batch.key,
+        'token-again',
+        again!.items.map((i) => ({ seq: i.seq, status: ItemStatus.Success })),
+        claim.now,
+      ),
+    );
+  });
+
   it('a worker that stalled past its lease cannot overwrite the outcome of the worker that reclaimed its items', async () => {
     const user = givenUser(app);
     const batch = await givenBatch(app, user, { items: [{ n: 1 }, { n: 2 }], options: { chunkSize: 2 } });

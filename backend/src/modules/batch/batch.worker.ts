@@ -16,7 +16,7 @@ import { AbortReason, afterAbort, cancelsRemaining, itemNext } from './batch-lif
 import { BatchStatus, ItemStatus } from './batch-status';
 import { BatchEvent, BatchEventBus, batchEventPayload } from './batch.events';
 import { BatchRepository, Db } from './batch.repository';
-import { ChunkRepository, type ClaimedRow, type OutcomeRow } from './chunk.repository';
+import { ChunkRepository, type ClaimedRow, type ClaimRequest, type OutcomeRow } from './chunk.repository';
 import { BatchRecord } from './batch.types';
 import {
   BatchOperationHandler,
@@ -131,14 +131,9 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     for (const resolve of waiting) resolve();
   }
 
-  /** Claims and processes one chunk; false when nothing was claimable. */
-  async tick(): Promise<boolean> {
-    // Slot rows exist before any claim needs them (one statement per operation, once per process).
-    for (const [operation, limits] of this.registry.limited())
-      await this.limits.ensureSeeded(operation, limits.concurrency);
-    const leaseToken = randomUUID();
-    const claimStarted = performance.now();
-    const claimed = await this.chunks.claimChunk({
+  /** What a claim asks for now: a new lease token, this process's chunk sizes and limits. */
+  private claimRequest(leaseToken: string): ClaimRequest {
+    return {
       workerId: this.workerId,
       leaseToken,
       now: this.clock.now(),
@@ -146,37 +141,62 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       defaultLimit: this.settings.chunkSize,
       limitsOf: (operation) => this.registry.get(operation)?.limits,
       sizeFor: (operation, limit) => this.pace.sizeFor(operation, limit),
-    });
-    this.spent('claiming', claimStarted);
-    if (!claimed) return false;
-    const claim: Claim = { ...claimed, leaseToken, stageWrites: [] };
-    const work = this.context.run(
-      { correlationId: claim.batch.correlationId, userId: claim.batch.userId, batchId: claim.batch.id },
-      () => this.processChunk(claim),
-    );
+    };
+  }
+
+  /**
+   * Claims and processes one chunk (or processes `carried`, a chunk claimed already in the
+   * transaction that recorded the one before). Returns whether there was a chunk, and the
+   * next chunk when this one's record transaction claimed it (only if `carry`).
+   */
+  private async tick(
+    carried: Claim | null,
+    carry: boolean,
+  ): Promise<{ worked: boolean; next: Claim | null }> {
+    let claim = carried;
+    if (!claim) {
+      // Slot rows exist before any claim needs them (one statement per operation, once per process).
+      for (const [operation, limits] of this.registry.limited())
+        await this.limits.ensureSeeded(operation, limits.concurrency);
+      const leaseToken = randomUUID();
+      const claimStarted = performance.now();
+      const claimed = await this.chunks.claimChunk(this.claimRequest(leaseToken));
+      this.spent('claiming', claimStarted);
+      if (!claimed) return { worked: false, next: null };
+      claim = { ...claimed, leaseToken, stageWrites: [] };
+    }
+    const current = claim;
     // A chunk of an operation that calls the outside world (it declares limits) runs beside
     // the loop, which goes on claiming other batches' chunks: a slow remote server must not
     // hold them up. The operation's slots bound how many such chunks run at once.
-    if (this.registry.get(claim.batch.operation)?.limits) {
+    const beside = this.registry.get(current.batch.operation)?.limits !== undefined;
+    const work = this.context.run(
+      { correlationId: current.batch.correlationId, userId: current.batch.userId, batchId: current.batch.id },
+      () => this.processChunk(current, carry && !beside),
+    );
+    if (beside) {
       // When it ends, its slots are free again: the loop claims at once instead of after its idle wait.
       const running = work
+        .then(() => undefined)
         .catch(() => undefined)
         .finally(() => {
           this.beside.delete(running);
           this.wake();
         });
       this.beside.add(running);
-      return true;
+      return { worked: true, next: null };
     }
-    await work;
-    return true;
+    return { worked: true, next: await work };
   }
 
   private async loop(index: number): Promise<void> {
     let failures = 0;
-    while (!this.stop.signal.aborted) {
+    // A chunk claimed by the last record transaction: processed before anything else, even
+    // after a stop was asked (it is then given back at once, without spending an attempt).
+    let carried: Claim | null = null;
+    while (!this.stop.signal.aborted || carried) {
       // Loops beyond the first give the API the machine while it answers (ApiPressure).
-      if (index > 0 && this.api.busy) {
+      if (index > 0 && this.api.busy && !carried) {
         // A plain timer, not sleep(): wake() is for work that arrived, and this wait is short.
         const asideSince = performance.now();
         await new Promise((resolve) => setTimeout(resolve, STEP_ASIDE_MS));
@@ -186,10 +206,16 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       let worked = false;
       try {
         await this.sweeper.sweep(this.workerId);
-        worked = await this.tick();
+        // A loop that steps aside for the API does not claim ahead.
+        const ticked = await this.tick(carried, !(index > 0 && this.api.busy));
+        worked = ticked.worked;
+        carried = ticked.next;
         if (failures > 0) this.logger.info('Batch worker resumed', { failedAttempts: failures });
         failures = 0;
       } catch (error) {
+        // A carried chunk the failed iteration did not reach is tried again after the backoff
+        // (its lease is long; a second run of it would be fenced out anyway), not once stopping.
+        if (this.stop.signal.aborted) carried = null;
         // Logged once per streak: an outage of the database must not flood the logs.
         if (failures === 0) this.logger.errorWithStack('Batch worker iteration failed; backing off', error);
         failures += 1;
@@ -218,7 +244,9 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
-  private async processChunk(claim: Claim): Promise<void> {
+  /** Processes a claimed chunk; returns the next chunk when its record transaction claimed one (`carry`). */
+  private async processChunk(claim: Claim, carry: boolean): Promise<Claim | null> {
+    let next: Claim | null = null;
     const { batch } = claim;
     const startedAt = this.clock.now();
     if (claim.started) this.emit(BatchEvent.Started, batch);
@@ -240,10 +268,12 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
             this.recordTransaction(async (tx) => {
               const held = await this.chunks.heldSeqs(tx, batch.key, claim.leaseToken);
               const items = claim.items.filter((i) => held.has(i.seq));
-              return this.record(tx, claim, items, await this.run(handler, claim, items, tx));
+              const run = await this.run(handler, claim, items, tx);
+              return this.recordAndClaim(tx, claim, items, run, null, carry);
             }),
           )
-        : await this.runOutside(handler, claim, lease.watch());
+        : await this.runOutside(handler, claim, lease.watch(), carry);
+      next = recorded.next;
       const durationMs = this.clock.now() - startedAt;
       this.logger.performance('batch.chunk', durationMs, {
         batchId: batch.id,
@@ -271,6 +301,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     } finally {
       await lease.release();
     }
+    return next;
   }
 
   /** Stores the item's stage (fenced by the lease) and publishes `item-progress`. */
@@ -324,13 +355,44 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
    * Runs an outside operation with the lease's abort signal (a cancel or pause of the
    * batch sent to any process, or shutdown); what was aborted is recorded by `afterAbort`.
    */
-  private async runOutside(handler: BatchOperationHandler | undefined, claim: Claim, lease: ChunkLease) {
+  private async runOutside(
+    handler: BatchOperationHandler | undefined,
+    claim: Claim,
+    lease: ChunkLease,
+    carry: boolean,
+  ) {
     const outcomes = await this.run(handler, claim, claim.items, null, lease.signal);
     // The last stage of each item is stored before its outcome, which ends its stage writes.
     await Promise.all(claim.stageWrites);
     return this.whileDatabaseRecovers(() =>
-      this.recordTransaction((tx) => this.record(tx, claim, claim.items, outcomes, lease.reason)),
+      this.recordTransaction((tx) =>
+        this.recordAndClaim(tx, claim, claim.items, outcomes, lease.reason, carry),
+      ),
     );
+  }
+
+  /**
+   * Records the chunk and, with `carry` (and no stop asked), claims the loop's next chunk in
+   * the same transaction: one commit per chunk instead of two (on PostgreSQL one fsync less).
+   */
+  private async recordAndClaim(
+    tx: Db,
+    claim: Claim,
+    items: ClaimedRow[],
+    run: ChunkRun,
+    aborted: AbortReason | null,
+    carry: boolean,
+  ) {
+    const recorded = await this.record(tx, claim, items, run, aborted);
+    let next: Claim | null = null;
+    if (carry && !this.stop.signal.aborted) {
+      const leaseToken = randomUUID();
+      const started = performance.now();
+      const claimed = await this.chunks.claimChunkIn(tx, this.claimRequest(leaseToken));
+      this.spent('claiming', started);
+      if (claimed) next = { ...claimed, leaseToken, stageWrites: [] };
+    }
+    return { ...recorded, next };
   }
 
   /**

@@ -30,6 +30,13 @@ interface LeasedRange {
   items: ItemRow[];
 }
 
+/** A claimed chunk: its batch (as the lease left it), its items, and whether it started the batch. */
+export interface ClaimedChunk {
+  batch: BatchRecord;
+  items: ClaimedRow[];
+  started: boolean;
+}
+
 /** Who claims, under which lease, and how much. */
 export interface ClaimRequest {
   workerId: string;
@@ -90,9 +97,15 @@ export class ChunkRepository {
    * claimed (above `claimedSeq`). Live ranges never overlap: every claim of a batch
    * locks its row first.
    */
-  async claimChunk(
-    claim: ClaimRequest,
-  ): Promise<{ batch: BatchRecord; items: ClaimedRow[]; started: boolean } | null> {
+  claimChunk(claim: ClaimRequest): Promise<ClaimedChunk | null> {
+    return this.batches.transaction((tx) => this.claimChunkIn(tx, claim));
+  }
+
+  /**
+   * `claimChunk` inside a transaction of the caller's: the worker claims its next chunk in
+   * the transaction that records the last one, one commit per chunk instead of two.
+   */
+  async claimChunkIn(tx: Db, claim: ClaimRequest): Promise<ClaimedChunk | null> {
     const {
       workerId,
       leaseToken,
@@ -103,86 +116,84 @@ export class ChunkRepository {
       sizeFor = (_, limit) => limit,
     } = claim;
     const d = this.db.dialect;
-    return this.batches.transaction(async (tx) => {
-      const candidates = await tx.$queryRawUnsafe<
-        { key: unknown; chunkSize: bigint | number | null; status: string; operation: string }[]
-      >(
-        `SELECT b."key", ${d.jsonInt('b."options"', 'chunkSize')} AS "chunkSize", b."status", b."operation"
-         FROM "BatchOperation" b
-         WHERE b."status" IN ${ACTIVE} AND b."sealed" = TRUE
-         ORDER BY (SELECT MAX(u."lastClaimedAt") FROM "BatchOperation" u
-                   WHERE u."userId" = b."userId" AND u."status" IN ${ACTIVE}), b."lastClaimedAt", b."createdAt"
-         LIMIT 50`,
-      );
-      // Retries lie behind claimedSeq; looking for them costs an index probe, done at most every
-      // RETRY_SCAN_EVERY_MS while the batch still has unclaimed positions, and on every claim after.
-      const retryScan = now - this.lastRetryScanAt >= RETRY_SCAN_EVERY_MS;
-      if (retryScan) this.lastRetryScanAt = now;
-      for (const candidate of candidates) {
-        // A chunk size a batch asked for is kept; the default (stored as such) follows the
-        // operation's pace, so slow operations record, and move their counters, item by item.
-        const asked = Number(candidate.chunkSize ?? defaultLimit);
-        let limit =
-          asked === defaultLimit
-            ? Math.max(1, Math.min(asked, Math.floor(sizeFor(candidate.operation, asked))))
-            : asked;
-        // An operation with limits gets no more items than the slots it could lease (held
-        // across processes); without a slot its batches wait queued. Holds are per key (a
-        // host), so they are the operation's to honour item by item (`ctx.heldUntil`).
-        const limits = limitsOf(candidate.operation);
-        let slots: number[] = [];
-        if (limits) {
-          slots = await this.limits.acquire(
-            tx,
-            candidate.operation,
-            limits,
-            leaseToken,
-            now,
-            now + leaseMs,
-            limit,
-          );
-          if (slots.length === 0) continue;
-          limit = slots.length;
-        }
-        const batchKey = Number(candidate.key);
-        const { range, claimedSeq, claimedMoved } = await this.nextRange(tx, batchKey, limit, now, retryScan);
-        const items = range?.items ?? [];
-        if (limits) {
-          await this.limits.releaseSome(tx, candidate.operation, leaseToken, slots.slice(items.length));
-          if (limits.rate && items.length > 0)
-            await this.limits.countStarts(tx, candidate.operation, limits.rate, now, items.length);
-        }
-        if (!range || items.length === 0) {
-          // Only a batch stored before ranges existed moves claimedSeq past settled positions without a range.
-          if (claimedMoved)
-            await tx.$executeRawUnsafe(
-              `UPDATE "BatchOperation" SET "claimedSeq" = ${d.int} WHERE "key" = ?`,
-              claimedSeq,
-              batchKey,
-            );
-          continue;
-        }
-        const row = await this.lease(tx, {
+    const candidates = await tx.$queryRawUnsafe<
+      { key: unknown; chunkSize: bigint | number | null; status: string; operation: string }[]
+    >(
+      `SELECT b."key", ${d.jsonInt('b."options"', 'chunkSize')} AS "chunkSize", b."status", b."operation"
+       FROM "BatchOperation" b
+       WHERE b."status" IN ${ACTIVE} AND b."sealed" = TRUE
+       ORDER BY (SELECT MAX(u."lastClaimedAt") FROM "BatchOperation" u
+                 WHERE u."userId" = b."userId" AND u."status" IN ${ACTIVE}), b."lastClaimedAt", b."createdAt"
+       LIMIT 50`,
+    );
+    // Retries lie behind claimedSeq; looking for them costs an index probe, done at most every
+    // RETRY_SCAN_EVERY_MS while the batch still has unclaimed positions, and on every claim after.
+    const retryScan = now - this.lastRetryScanAt >= RETRY_SCAN_EVERY_MS;
+    if (retryScan) this.lastRetryScanAt = now;
+    for (const candidate of candidates) {
+      // A chunk size a batch asked for is kept; the default (stored as such) follows the
+      // operation's pace, so slow operations record, and move their counters, item by item.
+      const asked = Number(candidate.chunkSize ?? defaultLimit);
+      let limit =
+        asked === defaultLimit
+          ? Math.max(1, Math.min(asked, Math.floor(sizeFor(candidate.operation, asked))))
+          : asked;
+      // An operation with limits gets no more items than the slots it could lease (held
+      // across processes); without a slot its batches wait queued. Holds are per key (a
+      // host), so they are the operation's to honour item by item (`ctx.heldUntil`).
+      const limits = limitsOf(candidate.operation);
+      let slots: number[] = [];
+      if (limits) {
+        slots = await this.limits.acquire(
+          tx,
+          candidate.operation,
+          limits,
           leaseToken,
-          workerId,
-          batchKey,
-          range,
-          claimedSeq,
           now,
-          until: now + leaseMs,
-        });
-        const batch = rowToBatch(row);
-        const claimed = items.map((i) => ({
-          id: itemId(batch.id, i.seq),
-          seq: i.seq,
-          payload: i.payload,
-          // This attempt counts: it is written with the outcome.
-          attempts: i.attempts + 1,
-        }));
-        return { batch, items: claimed, started: candidate.status === BatchStatus.Pending };
+          now + leaseMs,
+          limit,
+        );
+        if (slots.length === 0) continue;
+        limit = slots.length;
       }
-      return null;
-    });
+      const batchKey = Number(candidate.key);
+      const { range, claimedSeq, claimedMoved } = await this.nextRange(tx, batchKey, limit, now, retryScan);
+      const items = range?.items ?? [];
+      if (limits) {
+        await this.limits.releaseSome(tx, candidate.operation, leaseToken, slots.slice(items.length));
+        if (limits.rate && items.length > 0)
+          await this.limits.countStarts(tx, candidate.operation, limits.rate, now, items.length);
+      }
+      if (!range || items.length === 0) {
+        // Only a batch stored before ranges existed moves claimedSeq past settled positions without a range.
+        if (claimedMoved)
+          await tx.$executeRawUnsafe(
+            `UPDATE "BatchOperation" SET "claimedSeq" = ${d.int} WHERE "key" = ?`,
+            claimedSeq,
+            batchKey,
+          );
+        continue;
+      }
+      const row = await this.lease(tx, {
+        leaseToken,
+        workerId,
+        batchKey,
+        range,
+        claimedSeq,
+        now,
+        until: now + leaseMs,
+      });
+      const batch = rowToBatch(row);
+      const claimed = items.map((i) => ({
+        id: itemId(batch.id, i.seq),
+        seq: i.seq,
+        payload: i.payload,
+        // This attempt counts: it is written with the outcome.
+        attempts: i.attempts + 1,
+      }));
+      return { batch, items: claimed, started: candidate.status === BatchStatus.Pending };
+    }
+    return null;
   }
 
   /**
