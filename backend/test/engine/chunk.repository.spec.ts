@@ -58,6 +58,41 @@ describe(`${ChunkRepository.name} lease fencing`, () => {
     );
   });
 
+  // SQLite runs one write transaction at a time, so no row can be held by another while a claim runs.
+  (process.env.TEST_BACKEND === 'postgres' ? it : it.skip)(
+    'a claim inside a record transaction passes over a batch whose row another transaction holds, instead of waiting',
+    async () => {
+      const user = givenUser(app);
+      const batch = await givenBatch(app, user, { items: [{ n: 1 }], options: { chunkSize: 1 } });
+      const claim = { workerId: 'ahead', now: Date.now(), leaseMs: 60_000, defaultLimit: 100 };
+      let letGo!: () => void;
+      const released = new Promise<void>((resolve) => (letGo = resolve));
+      let holding!: () => void;
+      const isHolding = new Promise<void>((resolve) => (holding = resolve));
+      const holder = batches.transaction(async (tx) => {
+        await tx.$queryRawUnsafe(`SELECT 1 FROM "BatchOperation" WHERE "key" = ? FOR UPDATE`, batch.key);
+        holding();
+        await released;
+      });
+      await isHolding;
+      try {
+        const ahead = batches.transaction((tx) =>
+          sut.claimChunkIn(tx, { ...claim, leaseToken: 'token-skip', skipLockedBatches: true }),
+        );
+        const waited = new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5000));
+        expect(await Promise.race([ahead, waited])).toBeNull();
+      } finally {
+        letGo();
+        await holder;
+      }
+      const after = await sut.claimChunk({ ...claim, leaseToken: 'token-after' });
+      expect(after?.batch.id).toBe(batch.id);
+      await batches.transaction((tx) =>
+        sut.recordOutcomes(tx, batch.key, 'token-after', [{ seq: 0, status: ItemStatus.Success }], claim.now),
+      );
+    },
+  );
+
   it('a worker that stalled past its lease cannot overwrite the outcome of the worker that reclaimed its items', async () => {
     const user = givenUser(app);
     const batch = await givenBatch(app, user, { items: [{ n: 1 }, { n: 2 }], options: { chunkSize: 2 } });

@@ -388,7 +388,10 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (carry && !this.stop.signal.aborted) {
       const leaseToken = randomUUID();
       const started = performance.now();
-      const claimed = await this.chunks.claimChunkIn(tx, this.claimRequest(leaseToken));
+      const claimed = await this.chunks.claimChunkIn(tx, {
+        ...this.claimRequest(leaseToken),
+        skipLockedBatches: true,
+      });
       this.spent('claiming', started);
       if (claimed) next = { ...claimed, leaseToken, stageWrites: [] };
     }

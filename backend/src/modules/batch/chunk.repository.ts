@@ -50,6 +50,12 @@ export interface ClaimRequest {
   limitsOf?: (operation: string) => OperationLimits | undefined;
   /** For a batch without its own chunkSize: how many of `limit` items a chunk of this operation should take (its pace). */
   sizeFor?: (operation: string, limit: number) => number;
+  /**
+   * Skip a batch whose row another transaction holds instead of waiting for it: for a claim
+   * inside a record transaction, which holds its own batch's row already (waiting there could
+   * close a cycle with another worker's record transaction: a PostgreSQL deadlock).
+   */
+  skipLockedBatches?: boolean;
 }
 
 /** One item's outcome as written by recordOutcomes. `next` is the retry time (epoch ms) for requeued items. */
@@ -157,7 +163,14 @@ export class ChunkRepository {
         limit = slots.length;
       }
       const batchKey = Number(candidate.key);
-      const { range, claimedSeq, claimedMoved } = await this.nextRange(tx, batchKey, limit, now, retryScan);
+      const { range, claimedSeq, claimedMoved } = await this.nextRange(
+        tx,
+        batchKey,
+        limit,
+        now,
+        retryScan,
+        claim.skipLockedBatches === true,
+      );
       const items = range?.items ?? [];
       if (limits) {
         await this.limits.releaseSome(tx, candidate.operation, leaseToken, slots.slice(items.length));
@@ -246,17 +259,19 @@ export class ChunkRepository {
     limit: number,
     now: number,
     retryScan: boolean,
+    skipLocked: boolean,
   ): Promise<{ range: LeasedRange | null; claimedSeq: number; claimedMoved: boolean }> {
     const d = this.db.dialect;
     // Checked again under the lock: a pause or cancel may have committed since the candidates
-    // were read. The oldest dead worker's chunk comes with it (one statement, not two).
+    // were read (with `skipLocked`, a row another transaction holds reads as none). The oldest
+    // dead worker's chunk comes with it (one statement, not two).
     const [batch] = await tx.$queryRawUnsafe<
       { claimedSeq: unknown; itemCount: unknown; expired: string | null }[]
     >(
       `SELECT b."claimedSeq", b."itemCount",
               (SELECT c."id" FROM "BatchChunk" c WHERE c."batchKey" = b."key" AND c."leaseExpiresAt" < ?
                ORDER BY c."fromSeq" LIMIT 1) AS "expired"
-       FROM "BatchOperation" b WHERE b."key" = ? AND b."status" IN ${ACTIVE}${d.forUpdate}`,
+       FROM "BatchOperation" b WHERE b."key" = ? AND b."status" IN ${ACTIVE}${skipLocked ? d.skipLocked : d.forUpdate}`,
       now,
       batchKey,
     );
