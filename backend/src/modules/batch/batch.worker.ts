@@ -131,17 +131,26 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     for (const resolve of waiting) resolve();
   }
 
-  /** What a claim asks for now: a new lease token, this process's chunk sizes and limits. */
-  private claimRequest(leaseToken: string): ClaimRequest {
-    return {
+  /**
+   * Claims a chunk under a new lease token, in a transaction of its own, or inside `tx` (a
+   * record transaction, which holds its own batch's row: it passes over rows others hold).
+   */
+  private async claim(tx: Db | null): Promise<Claim | null> {
+    const request: ClaimRequest = {
       workerId: this.workerId,
-      leaseToken,
+      leaseToken: randomUUID(),
       now: this.clock.now(),
       leaseMs: this.settings.leaseMs,
       defaultLimit: this.settings.chunkSize,
       limitsOf: (operation) => this.registry.get(operation)?.limits,
       sizeFor: (operation, limit) => this.pace.sizeFor(operation, limit),
     };
+    const started = performance.now();
+    const claimed = tx
+      ? await this.chunks.claimChunkIn(tx, { ...request, skipLockedBatches: true })
+      : await this.chunks.claimChunk(request);
+    this.spent('claiming', started);
+    return claimed ? { ...claimed, leaseToken: request.leaseToken, stageWrites: [] } : null;
   }
 
   /**
@@ -158,12 +167,8 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
       // Slot rows exist before any claim needs them (one statement per operation, once per process).
       for (const [operation, limits] of this.registry.limited())
         await this.limits.ensureSeeded(operation, limits.concurrency);
-      const leaseToken = randomUUID();
-      const claimStarted = performance.now();
-      const claimed = await this.chunks.claimChunk(this.claimRequest(leaseToken));
-      this.spent('claiming', claimStarted);
-      if (!claimed) return { worked: false, next: null };
-      claim = { ...claimed, leaseToken, stageWrites: [] };
+      claim = await this.claim(null);
+      if (!claim) return { worked: false, next: null };
     }
     const current = claim;
     // A chunk of an operation that calls the outside world (it declares limits) runs beside
@@ -384,17 +389,7 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     carry: boolean,
   ) {
     const recorded = await this.record(tx, claim, items, run, aborted);
-    let next: Claim | null = null;
-    if (carry && !this.stop.signal.aborted) {
-      const leaseToken = randomUUID();
-      const started = performance.now();
-      const claimed = await this.chunks.claimChunkIn(tx, {
-        ...this.claimRequest(leaseToken),
-        skipLockedBatches: true,
-      });
-      this.spent('claiming', started);
-      if (claimed) next = { ...claimed, leaseToken, stageWrites: [] };
-    }
+    const next = carry && !this.stop.signal.aborted ? await this.claim(tx) : null;
     return { ...recorded, next };
   }
 
