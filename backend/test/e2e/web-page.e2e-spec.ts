@@ -542,7 +542,12 @@ describe('Operator page in headless Chromium (e2e)', () => {
     await admin.page.waitForURL(/owner=list-user/);
     await admin.page.waitForFunction(() => document.querySelectorAll('tr.batch').length === 1);
     expect(await row(admin.page, many.id).locator('.owner').textContent()).toBe('list-user');
-    // Flags on their own view; "alice, bob" is two ids, and the audit trail says so.
+    // Flags on their own view; "alice, bob" is two ids, and the audit trail says so. The flag's
+    // read is held back: the form waits for it, so what is typed is not overwritten when it lands.
+    await admin.page.route('**/feature-flags/BATCH_OPERATIONS', async (route) => {
+      if (route.request().method() === 'GET') await new Promise((r) => setTimeout(r, 700));
+      await route.continue();
+    });
     await admin.page.getByRole('link', { name: 'Feature flags' }).click();
     await admin.page.getByLabel(/^Allow list/).fill('alice, bob');
     await admin.page.getByRole('button', { name: 'Save flag' }).click();

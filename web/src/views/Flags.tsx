@@ -139,62 +139,65 @@ function FlagEditor({ client, name }: { client: BatchClient; name: string }) {
         <p className="error">{problemOf(flag.error)}</p>
       )}
       {flag.isError && <p className="note">This flag is not defined yet: saving creates it.</p>}
-      <form onSubmit={submit} noValidate className="flag-form">
-        <fieldset>
-          <legend>Switch</legend>
-          <label className="inline">
-            <input type="radio" name="enabled" checked={enabled} onChange={() => setEnabled(true)} /> On, for
-            the users below
+      <form onSubmit={submit} noValidate className="flag-form" aria-busy={flag.isPending}>
+        {/* Disabled until the flag is read: an edit typed earlier would be overwritten when it arrives. */}
+        <fieldset className="bare" disabled={flag.isPending}>
+          <fieldset>
+            <legend>Switch</legend>
+            <label className="inline">
+              <input type="radio" name="enabled" checked={enabled} onChange={() => setEnabled(true)} /> On,
+              for the users below
+            </label>
+            <label className="inline">
+              <input type="radio" name="enabled" checked={!enabled} onChange={() => setEnabled(false)} /> Off
+              for everyone (kill switch)
+            </label>
+          </fieldset>
+          <label htmlFor="flag-rollout">Rollout (% of users)</label>
+          <div className="row">
+            <input
+              id="flag-rollout-slider"
+              type="range"
+              min={0}
+              max={100}
+              step={1}
+              aria-label="Rollout slider"
+              value={Number.isFinite(Number(rollout)) ? Math.round(Number(rollout)) : 0}
+              onChange={(e) => setRollout(e.target.value)}
+            />
+            <input
+              id="flag-rollout"
+              className="short"
+              inputMode="decimal"
+              value={rollout}
+              aria-invalid={!!rolloutProblem}
+              aria-describedby="flag-rollout-error"
+              onChange={(e) => setRollout(e.target.value)}
+            />
+          </div>
+          <p id="flag-rollout-error" className="field-error" role="alert">
+            {rolloutProblem}
+          </p>
+          <label htmlFor="flag-whitelist">
+            Allow list: user ids always let in (commas, spaces or lines between them)
           </label>
-          <label className="inline">
-            <input type="radio" name="enabled" checked={!enabled} onChange={() => setEnabled(false)} /> Off
-            for everyone (kill switch)
-          </label>
+          <textarea id="flag-whitelist" rows={2} value={allow} onChange={(e) => setAllow(e.target.value)} />
+          <label htmlFor="flag-blacklist">Deny list: user ids never let in</label>
+          <textarea id="flag-blacklist" rows={2} value={deny} onChange={(e) => setDeny(e.target.value)} />
+          <label htmlFor="flag-description">Description</label>
+          <input
+            id="flag-description"
+            maxLength={500}
+            value={description}
+            onChange={(e) => setDescription(e.target.value)}
+          />
+          <button type="submit" className="primary" disabled={!!rolloutProblem}>
+            Save flag
+          </button>
+          <p role="status" id="flag-result" className={result?.error ? 'error' : 'quiet'}>
+            {result?.text}
+          </p>
         </fieldset>
-        <label htmlFor="flag-rollout">Rollout (% of users)</label>
-        <div className="row">
-          <input
-            id="flag-rollout-slider"
-            type="range"
-            min={0}
-            max={100}
-            step={1}
-            aria-label="Rollout slider"
-            value={Number.isFinite(Number(rollout)) ? Math.round(Number(rollout)) : 0}
-            onChange={(e) => setRollout(e.target.value)}
-          />
-          <input
-            id="flag-rollout"
-            className="short"
-            inputMode="decimal"
-            value={rollout}
-            aria-invalid={!!rolloutProblem}
-            aria-describedby="flag-rollout-error"
-            onChange={(e) => setRollout(e.target.value)}
-          />
-        </div>
-        <p id="flag-rollout-error" className="field-error" role="alert">
-          {rolloutProblem}
-        </p>
-        <label htmlFor="flag-whitelist">
-          Allow list: user ids always let in (commas, spaces or lines between them)
-        </label>
-        <textarea id="flag-whitelist" rows={2} value={allow} onChange={(e) => setAllow(e.target.value)} />
-        <label htmlFor="flag-blacklist">Deny list: user ids never let in</label>
-        <textarea id="flag-blacklist" rows={2} value={deny} onChange={(e) => setDeny(e.target.value)} />
-        <label htmlFor="flag-description">Description</label>
-        <input
-          id="flag-description"
-          maxLength={500}
-          value={description}
-          onChange={(e) => setDescription(e.target.value)}
-        />
-        <button type="submit" className="primary" disabled={!!rolloutProblem}>
-          Save flag
-        </button>
-        <p role="status" id="flag-result" className={result?.error ? 'error' : 'quiet'}>
-          {result?.text}
-        </p>
       </form>
       <Confirm
         open={confirming}
