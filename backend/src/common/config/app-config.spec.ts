@@ -12,6 +12,7 @@ describe(loadConfig.name, () => {
       PROGRESS_INTERVAL_MS: 250,
       FEATURE_FLAG_CACHE_MS: 5000,
       TRUST_PROXY_HOPS: 0,
+      HEAP_GROWING_PERCENT: 0,
       JWT_SECRET: DEV_JWT_SECRET,
     });
     expect(sut.rateLimits.BATCH_OPERATIONS).toEqual({ limit: 10, windowMs: 3_600_000 });
@@ -51,6 +52,7 @@ describe(loadConfig.name, () => {
     [{ FULLTEXT_RESOLVER_URL: 'https://api.unpaywall.org/v2/' }, 'FULLTEXT_CONTACT_EMAIL'],
     [{ FULLTEXT_CONTACT_EMAIL: 'not an address' }, 'FULLTEXT_CONTACT_EMAIL'],
     [{ BATCH_MAX_OPEN_SECONDS: '0' }, 'BATCH_MAX_OPEN_SECONDS'],
+    [{ HEAP_GROWING_PERCENT: '-1' }, 'HEAP_GROWING_PERCENT'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigValidationError);
     expect(() => loadConfig(env)).toThrow(new RegExp(variable));

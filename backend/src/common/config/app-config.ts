@@ -70,6 +70,8 @@ const schema = z
     /** Worker loops per process; unset: 1 on SQLite (one writer), 3 on PostgreSQL (see README). */
     BATCH_WORKERS: intFrom(0, 32).optional(),
     BATCH_POLL_MS: intFrom(10, 60_000).default(200),
+    /** The standalone server's V8 heap growth after a full collection, in %; 0: V8's own factor (main.ts). */
+    HEAP_GROWING_PERCENT: intFrom(0, 1000).default(0),
     /**
      * SQLite only: the engine's statements on Prisma's own connection (`shared`) or on a
      * connection of its own (`own`, what a host gets from createEngineDatabase). PostgreSQL
