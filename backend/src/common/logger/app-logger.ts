@@ -1,9 +1,9 @@
 import path from 'node:path';
 import type { LoggerService } from '@nestjs/common';
 import winston from 'winston';
-import DailyRotateFile from 'winston-daily-rotate-file';
 import { RequestContext } from '../context/request-context';
 import { BACKEND_DIR } from '../prisma/database-url';
+import { DailyFileTransport } from './daily-file.transport';
 import { redact } from './redact';
 
 export interface AppLoggerOptions {
@@ -32,6 +32,12 @@ const contextFormat = winston.format((info) => {
 const fileFormat = winston.format.combine(winston.format.timestamp(), contextFormat(), winston.format.json());
 
 /**
+ * The loggers' own format: none. Winston's default (JSON) would serialize every entry once
+ * more before each transport formats it its own way, and even entries no transport takes.
+ */
+const passThrough = winston.format((info) => info)();
+
+/**
  * The one logger: Winston behind Nest's LoggerService, JSON lines to daily-rotated
  * files, plus helpers for business, audit, security and performance entries.
  */
@@ -50,19 +56,9 @@ export class AppLogger implements LoggerService {
       return;
     }
     const dir = path.isAbsolute(options.logDir) ? options.logDir : path.resolve(BACKEND_DIR, options.logDir);
-    const rotate = (filename: string, maxFiles: string, level?: string) =>
-      new DailyRotateFile({
-        dirname: dir,
-        filename,
-        datePattern: 'YYYY-MM-DD',
-        maxFiles,
-        level,
-        format: fileFormat,
-      });
-    const transports: winston.transport[] = [
-      rotate('application-%DATE%.log', '14d'),
-      rotate('error-%DATE%.log', '14d', 'error'),
-    ];
+    const daily = (name: string, maxDays: number, level?: string) =>
+      new DailyFileTransport({ dirname: dir, name, maxDays, level, format: fileFormat });
+    const transports: winston.transport[] = [daily('application', 14), daily('error', 14, 'error')];
     if (options.console) {
       transports.push(
         new winston.transports.Console({
@@ -82,10 +78,11 @@ export class AppLogger implements LoggerService {
         }),
       );
     }
-    this.main = winston.createLogger({ level: options.level, transports });
+    this.main = winston.createLogger({ level: options.level, format: passThrough, transports });
     this.securityLog = winston.createLogger({
       level: 'info',
-      transports: [rotate('security-%DATE%.log', '30d')],
+      format: passThrough,
+      transports: [daily('security', 30)],
     });
   }
 
@@ -169,9 +166,12 @@ export class AppLogger implements LoggerService {
     const fields: Fields = { context };
     if (stack) fields.stack = stack;
     if (rest.length === 1 && rest[0] && typeof rest[0] === 'object') Object.assign(fields, rest[0]);
-    const text = typeof message === 'string' ? message : JSON.stringify(message);
-    this.main.log(level, text, fields);
     // Audit and security entries from the modules' logger port also go to the security log.
-    if (fields.kind === 'audit' || fields.kind === 'security') this.securityLog.log(level, text, fields);
+    const toSecurity = fields.kind === 'audit' || fields.kind === 'security';
+    const toMain = this.main.isLevelEnabled(level);
+    if (!toMain && !toSecurity) return;
+    const text = typeof message === 'string' ? message : JSON.stringify(message);
+    if (toMain) this.main.log(level, text, fields);
+    if (toSecurity) this.securityLog.log(level, text, fields);
   }
 }
