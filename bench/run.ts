@@ -25,6 +25,8 @@ const quick = process.argv.includes('--quick');
 const SIZES = quick ? [20_000] : [20_000, 100_000];
 const ROUNDS = quick ? 1 : 3;
 const LARGE = SIZES[SIZES.length - 1];
+/** The batch measured with the default chunk size (no `options`), beside the rows in chunks of 500. */
+const DEFAULT_CHUNKS_SIZE = 20_000;
 
 type Backend = 'sqlite' | 'postgres';
 
@@ -95,9 +97,12 @@ const reported = (benchmark: string, itemsPerSecond: number[], ratio = ''): Row 
  * Echo batches of every size on a fresh server of `system`; returns items/s per size, the
  * share of the end-to-end time each engine phase took per size, and the server's peak RSS.
  */
-async function projectRound(
-  system: ProjectSystem,
-): Promise<{ bySize: Map<number, number>; phasesBySize: Map<number, Phases>; peakMb: number }> {
+async function projectRound(system: ProjectSystem): Promise<{
+  bySize: Map<number, number>;
+  phasesBySize: Map<number, Phases>;
+  peakMb: number;
+  defaultChunks: number;
+}> {
   const server = await startServer(PROJECT_SYSTEMS[system].env, PROJECT_SYSTEMS[system].backend);
   try {
     // Warm-up (not measured): JIT, prepared statements and lazily loaded modules of a cold server.
@@ -122,7 +127,17 @@ async function projectRound(
         Object.fromEntries(PHASES.map((p) => [p, ((after[p] - before[p]) * 1000) / t.ms])) as Phases,
       );
     }
-    return { bySize, phasesBySize, peakMb: peakRssMb(server.child.pid as number) };
+    // What a POST without options gets: chunks of the default size (BATCH_CHUNK_SIZE, 100).
+    const plain = await runBatch(server.baseUrl, 'bench-default', {
+      operation: 'diagnostics.echo',
+      items: echo(DEFAULT_CHUNKS_SIZE),
+    });
+    return {
+      bySize,
+      phasesBySize,
+      peakMb: peakRssMb(server.child.pid as number),
+      defaultChunks: ips(DEFAULT_CHUNKS_SIZE, plain.ms),
+    };
   } finally {
     await server.close();
   }
@@ -223,8 +238,9 @@ async function main(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     for (const size of SIZES) add('raw', size, rawBaseline(size).itemsPerSecond);
     for (const system of Object.keys(PROJECT_SYSTEMS) as ProjectSystem[]) {
-      const { bySize, phasesBySize, peakMb } = await projectRound(system);
+      const { bySize, phasesBySize, peakMb, defaultChunks } = await projectRound(system);
       for (const [size, value] of bySize) add(system, size, value);
+      add(`${system} default chunks`, DEFAULT_CHUNKS_SIZE, defaultChunks);
       for (const [size, shares] of phasesBySize) (phases[`${system} ${size}`] ??= []).push(shares);
       peaks[system].push(peakMb);
     }
@@ -268,6 +284,33 @@ async function main(): Promise<void> {
         ratio: `${pgRatios.map((r) => round(r, 2)).join(' / ')}×`,
         target: '≥ 1.5× best peer',
         met: median(pgRatios) >= 1.5,
+      },
+    );
+  }
+  {
+    const at = (system: string) => series[system].get(DEFAULT_CHUNKS_SIZE) as number[];
+    const bestPeer = at('graphile-worker').map((v, i) => Math.max(v, at('pg-boss')[i]));
+    const label = `${DEFAULT_CHUNKS_SIZE / 1000}k echo items, default chunk size (100: a POST without options)`;
+    rows.push(
+      {
+        benchmark: `1. this project on SQLite, ${label}`,
+        measured: `${span(at('sqlite default chunks'))} items/s`,
+        baseline: 'raw, same round',
+        ratio: `${at('sqlite default chunks')
+          .map((v, i) => round(v / at('raw')[i], 2))
+          .join(' / ')}×`,
+        target: 'reported',
+        met: null,
+      },
+      {
+        benchmark: `1. this project on PostgreSQL, ${label}`,
+        measured: `${span(at('postgres default chunks'))} items/s`,
+        baseline: 'best peer, same round',
+        ratio: `${at('postgres default chunks')
+          .map((v, i) => round(v / bestPeer[i], 2))
+          .join(' / ')}×`,
+        target: 'reported',
+        met: null,
       },
     );
   }

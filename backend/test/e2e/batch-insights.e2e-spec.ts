@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { echoItems, givenBatch, givenBatchFeatureOn, givenUser, waitForBatch } from '../support/factories';
 import { givenApp, TestApp } from '../support/test-app';
 import { until } from '../support/wait';
@@ -146,6 +149,45 @@ describe('Batch insights: filters, throughput history, failure groups (e2e)', ()
     }).finally(() => fresh.close());
     // With one 100-item chunk the count would jump 0 → 60; paced chunks record every ~0.5 s.
     expect([...seen].filter((n) => n > 0 && n < 60).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('leases a fast operation’s default-size chunks up to 500 items and hands them over 100 per call', async () => {
+    // A process of its own: the pace (how many items a chunk leases) is learnt per operation and process.
+    const fresh = await givenApp({ RATE_LIMIT_BATCH_OPERATIONS: '1000/3600' });
+    const calls = path.join(os.tmpdir(), `echo-calls-${process.pid}-${Date.now()}.log`);
+    process.env.ECHO_INVOCATION_LOG = calls;
+    try {
+      await givenBatchFeatureOn(fresh);
+      const user = givenUser(fresh);
+      const chunks = async () =>
+        Number(
+          /^batch_chunk_duration_seconds_count\{operation="diagnostics\.echo"\} (\d+)$/m.exec(
+            (await fresh.http().get('/metrics')).text,
+          )?.[1] ?? 0,
+        );
+      // No options: the default chunk size (100).
+      const batch = await givenBatch(fresh, user, { items: echoItems(1_200) });
+      const done = await waitForBatch(fresh, user, batch.id);
+      expect(done).toMatchObject({ status: 'completed', succeededCount: 1_200, options: { chunkSize: 100 } });
+      const lines = fs.readFileSync(calls, 'utf8').trim().split('\n');
+      expect(lines).toHaveLength(1_200);
+      expect(new Set(lines.map((l) => l.split(' ')[0])).size).toBe(1_200);
+      // The operation never got more than the chunk size at once…
+      expect(Math.max(...lines.map((l) => Number(l.split(' ')[2])))).toBe(100);
+      // …while the chunks (claimed, recorded and committed once each) were larger: 100-item ones would be 12 at least.
+      const leased = await chunks();
+      expect(leased).toBeGreaterThan(0);
+      expect(leased).toBeLessThan(12);
+
+      // A size the batch asked for is kept for the lease too.
+      const asked = await givenBatch(fresh, user, { items: echoItems(120), options: { chunkSize: 10 } });
+      expect(await waitForBatch(fresh, user, asked.id)).toMatchObject({ succeededCount: 120 });
+      expect((await chunks()) - leased).toBeGreaterThanOrEqual(12);
+    } finally {
+      delete process.env.ECHO_INVOCATION_LOG;
+      await fresh.close();
+      fs.rmSync(calls, { force: true });
+    }
   });
 
   it('lets the API go first without stopping batches: a batch completes while clients read without pause', async () => {

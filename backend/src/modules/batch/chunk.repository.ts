@@ -48,8 +48,12 @@ export interface ClaimRequest {
   defaultLimit: number;
   /** The limits an operation declares, if any (fewer items when fewer slots are free). */
   limitsOf?: (operation: string) => OperationLimits | undefined;
-  /** For a batch without its own chunkSize: how many of `limit` items a chunk of this operation should take (its pace). */
-  sizeFor?: (operation: string, limit: number) => number;
+  /**
+   * For a batch of the default chunk size: how many items a chunk of this operation should
+   * lease (its pace), given that size. Fewer for a slow operation; more for a fast one
+   * whose items the worker then hands to the operation in calls of the chunk size.
+   */
+  sizeFor?: (operation: string, chunkSize: number) => number;
   /**
    * Skip a batch whose row another transaction holds instead of waiting for it: for a claim
    * inside a record transaction, which holds its own batch's row already (waiting there could
@@ -138,12 +142,11 @@ export class ChunkRepository {
     if (retryScan) this.lastRetryScanAt = now;
     for (const candidate of candidates) {
       // A chunk size a batch asked for is kept; the default (stored as such) follows the
-      // operation's pace, so slow operations record, and move their counters, item by item.
+      // operation's pace: slow operations record, and move their counters, item by item,
+      // fast ones lease several calls' worth of items at once (see BatchWorker.leaseSize).
       const asked = Number(candidate.chunkSize ?? defaultLimit);
       let limit =
-        asked === defaultLimit
-          ? Math.max(1, Math.min(asked, Math.floor(sizeFor(candidate.operation, asked))))
-          : asked;
+        asked === defaultLimit ? Math.max(1, Math.floor(sizeFor(candidate.operation, asked))) : asked;
       // An operation with limits gets no more items than the slots it could lease (held
       // across processes); without a slot its batches wait queued. Holds are per key (a
       // host), so they are the operation's to honour item by item (`ctx.heldUntil`).

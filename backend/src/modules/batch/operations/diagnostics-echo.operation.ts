@@ -33,7 +33,7 @@ type EchoItem = z.infer<typeof schema>;
  * transiently that many attempts, `failPermanently` fails for good, `delayMs` waits,
  * `stages` reports item progress.
  * Runs outside the chunk transaction, like an operation with outside effects.
- * With ECHO_INVOCATION_LOG set, appends `<itemId> <pid>` per invocation (tests count them).
+ * With ECHO_INVOCATION_LOG set, appends `<itemId> <pid> <items in the call>` per invocation (tests count them).
  */
 @BatchOperation('diagnostics.echo')
 export class DiagnosticsEchoOperation implements BatchOperationHandler<EchoItem> {
@@ -42,7 +42,7 @@ export class DiagnosticsEchoOperation implements BatchOperationHandler<EchoItem>
 
   async process(items: ChunkItem<EchoItem>[], ctx: OperationContext): Promise<ItemOutcome[]> {
     const log = process.env.ECHO_INVOCATION_LOG;
-    if (log) fs.appendFileSync(log, items.map((i) => `${i.id} ${process.pid}\n`).join(''));
+    if (log) fs.appendFileSync(log, items.map((i) => `${i.id} ${process.pid} ${items.length}\n`).join(''));
     const outcomes: ItemOutcome[] = [];
     for (const item of items) {
       const { delayMs, failTimes, failPermanently, stages } = item.payload;
