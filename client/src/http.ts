@@ -70,6 +70,12 @@ export interface HttpOptions {
   token: TokenSource;
   /** Defaults to the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * How long a keyed write waits for the first request with its Idempotency-Key (a double
+   * click, a retry after a timeout) when the server answers 409 IDEMPOTENCY_IN_PROGRESS,
+   * asking again until it gets that request's answer replayed; 0 rejects at once. Default 30 s.
+   */
+  idempotencyWaitMs?: number;
 }
 
 /** What a write may carry: an Idempotency-Key, so a repeated submit (a double click, a retry) does not create twice. */
@@ -105,8 +111,25 @@ export class BatchHttpClient {
     return this.options.baseUrl.replace(/\/+$/, '');
   }
 
-  /** A raw authorised request (exports stream their body). */
+  /**
+   * A raw authorised request (exports stream their body). A keyed write answered 409
+   * IDEMPOTENCY_IN_PROGRESS is sent again (50 ms, doubling to 1 s, for up to
+   * `idempotencyWaitMs`) until the first request's answer is replayed.
+   */
   async raw(method: string, path: string, body?: unknown, write: WriteOptions = {}): Promise<Response> {
+    const giveUpAt = Date.now() + (write.idempotencyKey ? (this.options.idempotencyWaitMs ?? 30_000) : 0);
+    for (let wait = 50; ; wait = Math.min(1000, wait * 2)) {
+      try {
+        return await this.once(method, path, body, write);
+      } catch (error) {
+        const inProgress = error instanceof ApiError && error.code === 'IDEMPOTENCY_IN_PROGRESS';
+        if (!inProgress || Date.now() + wait > giveUpAt) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  private async once(method: string, path: string, body: unknown, write: WriteOptions): Promise<Response> {
     const headers: Record<string, string> = { Authorization: `Bearer ${await tokenOf(this.options.token)}` };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (write.idempotencyKey) headers['Idempotency-Key'] = write.idempotencyKey;
