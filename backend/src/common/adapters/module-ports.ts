@@ -84,10 +84,11 @@ export class StandaloneModulePorts {
   }
 
   /**
-   * SQLite: the engine's prepared statements on Prisma's own connection (one writer per
-   * process anyway), or with BATCH_ENGINE_CONNECTION=own on a connection of its own, as in a
-   * host (the bench measures both). PostgreSQL: the engine's own pg pool, so the hot path
-   * runs plain transactions instead of Prisma's interactive ones.
+   * The path a host gets (createEngineDatabase): on SQLite a better-sqlite3 connection of the
+   * engine's own beside Prisma's, on PostgreSQL the engine's own pg pool, so the hot path runs
+   * plain transactions instead of Prisma's interactive ones. With BATCH_ENGINE_CONNECTION=shared,
+   * SQLite's engine statements run on Prisma's own connection instead; the bench measures both,
+   * and the shared one has not measured faster (see README, Benchmarks).
    */
   database(): EngineDatabase {
     return isPostgresUrl(this.config.DATABASE_URL) || this.config.BATCH_ENGINE_CONNECTION === 'own'

@@ -73,11 +73,11 @@ const schema = z
     /** The standalone server's V8 heap growth after a full collection, in %; 0: V8's own factor (main.ts). */
     HEAP_GROWING_PERCENT: intFrom(0, 1000).default(0),
     /**
-     * SQLite only: the engine's statements on Prisma's own connection (`shared`) or on a
-     * connection of its own (`own`, what a host gets from createEngineDatabase). PostgreSQL
-     * always gives the engine its own pool.
+     * SQLite only: the engine's statements on a connection of its own (`own`, the default:
+     * what a host gets from createEngineDatabase) or on Prisma's own connection (`shared`).
+     * PostgreSQL always gives the engine its own pool.
      */
-    BATCH_ENGINE_CONNECTION: z.enum(['shared', 'own']).default('shared'),
+    BATCH_ENGINE_CONNECTION: z.enum(['shared', 'own']).default('own'),
     PROGRESS_INTERVAL_MS: intFrom(0, 60_000).default(250),
     FEATURE_FLAG_CACHE_MS: intFrom(0, 3_600_000).default(5000),
     /** How often rollout plans are evaluated (advance, roll back). */
