@@ -87,6 +87,71 @@ describe('Processes that die (SIGKILL, or a host exiting without shutdown hooks)
     });
   });
 
+  it('takes a dead process’s large chunk back a chunk’s size at a time: an item that kills its process takes at most one chunk of others with it', async () => {
+    // One worker loop (PostgreSQL's default is 3): the items in live chunks are then one chunk's.
+    const env = envWith({ BATCH_LEASE_MS: '1500', BATCH_WORKERS: '1' });
+    const auth = devAuth('crash-lease-user');
+    const first = await restart(env);
+    await enableBatchesOn(first);
+    // No chunkSize: the default (100), whose chunks of a fast operation lease up to 500 items.
+    const items = echoItems(700).map((item, n) => (n === 300 ? { ...item, delayMs: 10_000 } : item));
+    const created = await request(first.baseUrl)
+      .post('/batches')
+      .set(auth)
+      .send({ operation: 'diagnostics.echo', items, options: { maxAttempts: 2 } })
+      .expect(202);
+    const id = created.body.id as string;
+    /** The items in live chunks now (every page of them). */
+    const processing = async () => {
+      const seen: { seq: number; attempts: number }[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { data: { seq: number; attempts: number }[]; nextCursor: string | null } = (
+          await request(server!.baseUrl)
+            .get(`/batches/${id}/items`)
+            .query({ status: 'processing', limit: 100, ...(cursor ? { cursor } : {}) })
+            .set(auth)
+            .expect(200)
+        ).body;
+        seen.push(...page.data);
+        cursor = page.nextCursor;
+      } while (cursor);
+      return seen;
+    };
+    const chunkSizes: number[] = [];
+    for (let kills = 0; kills < 2; kills++) {
+      let live: { seq: number; attempts: number }[] = [];
+      await until(
+        `the poison item running its attempt ${kills + 1}`,
+        async () => {
+          live = await processing();
+          return live.some((item) => item.seq === 300 && item.attempts === kills + 1);
+        },
+        30_000,
+      );
+      chunkSizes.push(live.length);
+      await new Promise((r) => setTimeout(r, 500));
+      await restart(env);
+    }
+    // First a lease of the pace's size; after the crash, its items come back 100 at a time.
+    expect(chunkSizes[0]).toBeGreaterThan(100);
+    expect(chunkSizes[1]).toBeLessThanOrEqual(100);
+    let batch: Record<string, any> = {};
+    await until(
+      'the batch finished',
+      async () => {
+        batch = (await request(server!.baseUrl).get(`/batches/${id}`).set(auth)).body;
+        return batch.finishedAt !== null;
+      },
+      30_000,
+    );
+    // The poison item and the others of its last chunk used up their 2 attempts; nobody else did.
+    expect(batch).toMatchObject({ status: 'completed_with_errors', processedCount: 700 });
+    expect(batch.failedCount).toBeGreaterThanOrEqual(1);
+    expect(batch.failedCount).toBeLessThanOrEqual(100);
+    expect(batch.succeededCount).toBe(700 - batch.failedCount);
+  });
+
   it("resumes the dead process's chunk within seconds of the restart, not after its 30 s lease", async () => {
     const env = envWith();
     expect(env).not.toHaveProperty('BATCH_LEASE_MS'); // the default, 30 s

@@ -169,7 +169,10 @@ export class ChunkRepository {
       const { range, claimedSeq, claimedMoved } = await this.nextRange(
         tx,
         batchKey,
-        limit,
+        // Items that ran before (a dead worker's range, retries) come back at most a chunk at a
+        // time: an item that kills its process then takes no more than a chunk's worth of other
+        // items' attempts with it, however many items the pace leases for fresh positions.
+        { fresh: limit, again: Math.min(limit, asked) },
         now,
         retryScan,
         claim.skipLockedBatches === true,
@@ -259,7 +262,7 @@ export class ChunkRepository {
   private async nextRange(
     tx: Db,
     batchKey: number,
-    limit: number,
+    limits: { fresh: number; again: number },
     now: number,
     retryScan: boolean,
     skipLocked: boolean,
@@ -308,14 +311,14 @@ export class ChunkRepository {
         from,
         to,
       );
-      const items = await this.queuedIn(tx, batchKey, from, to, limit);
-      // Items beyond `limit` stay queued behind claimedSeq, where the retry scan finds them.
+      const items = await this.queuedIn(tx, batchKey, from, to, limits.again);
+      // Items beyond the limit stay queued behind claimedSeq, where the retry scan finds them.
       if (items.length > 0) return found({ from, to: items[items.length - 1].seq, items });
     }
 
     // 2. Items waiting for a retry (or given back by a pause or shutdown) behind claimedSeq.
     if (retryScan || claimedSeq >= lastSeq) {
-      const retry = await this.dueBehind(tx, batchKey, claimedSeq, limit, now);
+      const retry = await this.dueBehind(tx, batchKey, claimedSeq, limits.again, now);
       if (retry) return found(retry);
     }
 
@@ -324,9 +327,9 @@ export class ChunkRepository {
     //    are settled; move on past it.
     while (claimedSeq < lastSeq) {
       const from = claimedSeq + 1;
-      const to = Math.min(lastSeq, claimedSeq + limit);
+      const to = Math.min(lastSeq, claimedSeq + limits.fresh);
       claimedSeq = to;
-      const items = await this.queuedIn(tx, batchKey, from, to, limit);
+      const items = await this.queuedIn(tx, batchKey, from, to, limits.fresh);
       if (items.length > 0) return found({ from, to, items });
     }
     return found(null);
