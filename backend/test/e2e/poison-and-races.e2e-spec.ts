@@ -23,6 +23,24 @@ describe('Processes that die (SIGKILL, or a host exiting without shutdown hooks)
     RATE_LIMIT_THROTTLE_DEFAULT: '100000/60',
     ...extra,
   });
+  /** The batch once it has finished, read from the running server. */
+  const finishedBatch = async (
+    id: string,
+    auth: Record<string, string>,
+    what = 'the batch finished',
+    timeoutMs?: number,
+  ): Promise<Record<string, any>> => {
+    let batch: Record<string, any> = {};
+    await until(
+      what,
+      async () => {
+        batch = (await request(server!.baseUrl).get(`/batches/${id}`).set(auth)).body;
+        return batch.finishedAt !== null;
+      },
+      timeoutMs,
+    );
+    return batch;
+  };
   /** Kills the running server, if any (SIGKILL), and starts a new one on the same database. */
   const restart = async (env: Record<string, string>): Promise<ServerProcess> => {
     await server?.crash();
@@ -74,11 +92,7 @@ describe('Processes that die (SIGKILL, or a host exiting without shutdown hooks)
     expect(kills).toBe(2);
     expect(await middle()).toMatchObject({ status: 'failed', attempts: 2, errorCategory: 'interrupted' });
     expect((await middle()).error).toContain('stopped 2 times');
-    let batch: Record<string, unknown> = {};
-    await until('the batch finished', async () => {
-      batch = (await request(server!.baseUrl).get(`/batches/${id}`).set(auth)).body;
-      return batch.finishedAt !== null;
-    });
+    const batch = await finishedBatch(id, auth);
     expect(batch).toMatchObject({
       status: 'completed_with_errors',
       processedCount: 3,
@@ -136,15 +150,7 @@ describe('Processes that die (SIGKILL, or a host exiting without shutdown hooks)
     // First a lease of the pace's size; after the crash, its items come back 100 at a time.
     expect(chunkSizes[0]).toBeGreaterThan(100);
     expect(chunkSizes[1]).toBeLessThanOrEqual(100);
-    let batch: Record<string, any> = {};
-    await until(
-      'the batch finished',
-      async () => {
-        batch = (await request(server!.baseUrl).get(`/batches/${id}`).set(auth)).body;
-        return batch.finishedAt !== null;
-      },
-      30_000,
-    );
+    const batch = await finishedBatch(id, auth, 'the batch finished', 30_000);
     // The poison item and the others of its last chunk used up their 2 attempts; nobody else did.
     expect(batch).toMatchObject({ status: 'completed_with_errors', processedCount: 700 });
     expect(batch.failedCount).toBeGreaterThanOrEqual(1);
@@ -174,15 +180,7 @@ describe('Processes that die (SIGKILL, or a host exiting without shutdown hooks)
     await until('a chunk in flight', async () => (await processing()) > 0, 10_000);
     const restartedAt = Date.now();
     await restart(env);
-    let batch: Record<string, any> = {};
-    await until(
-      'the batch finished after the restart',
-      async () => {
-        batch = (await request(server!.baseUrl).get(`/batches/${id}`).set(auth)).body;
-        return batch.finishedAt !== null;
-      },
-      25_000,
-    );
+    const batch = await finishedBatch(id, auth, 'the batch finished after the restart', 25_000);
     const took = Date.now() - restartedAt;
     console.log(`Restart to completion of a SIGKILLed process's batch (30 s lease): ${took} ms`);
     expect(took).toBeLessThan(15_000);

@@ -10,6 +10,9 @@ const localTime = (y: number, m: number, d: number, h = 12, min = 0) =>
 describe('DailyFileTransport', () => {
   let dir: string;
   let now: number;
+  /** A transport writing `application-<day>.log` in `dir`, kept 14 days, on the test's clock. */
+  const daily = (options: { name?: string; level?: string } = {}) =>
+    new DailyFileTransport({ dirname: dir, name: 'application', maxDays: 14, now: () => now, ...options });
   const loggerWith = (...transports: DailyFileTransport[]) =>
     winston.createLogger({ level: 'info', format: winston.format.json(), transports });
   const ended = (logger: winston.Logger) =>
@@ -32,9 +35,7 @@ describe('DailyFileTransport', () => {
 
   it('appends JSON lines to the day’s file and has them on disk when the logger finishes', async () => {
     fs.writeFileSync(path.join(dir, 'application-2026-12-03.log'), '{"message":"before"}\n');
-    const logger = loggerWith(
-      new DailyFileTransport({ dirname: dir, name: 'application', maxDays: 14, now: () => now }),
-    );
+    const logger = loggerWith(daily());
     logger.info('first', { n: 1 });
     logger.warn('second', { n: 2 });
     await ended(logger);
@@ -46,9 +47,7 @@ describe('DailyFileTransport', () => {
   });
 
   it('starts a new file when the local day changes', async () => {
-    const logger = loggerWith(
-      new DailyFileTransport({ dirname: dir, name: 'application', maxDays: 14, now: () => now }),
-    );
+    const logger = loggerWith(daily());
     logger.info('late');
     now = localTime(2026, 12, 4, 0, 1);
     logger.info('early');
@@ -58,9 +57,7 @@ describe('DailyFileTransport', () => {
   });
 
   it('keeps only its level and up', async () => {
-    const logger = loggerWith(
-      new DailyFileTransport({ dirname: dir, name: 'error', maxDays: 14, level: 'error', now: () => now }),
-    );
+    const logger = loggerWith(daily({ name: 'error', level: 'error' }));
     logger.info('routine');
     logger.error('broken');
     await ended(logger);
@@ -71,9 +68,7 @@ describe('DailyFileTransport', () => {
     const kept = ['application-2026-11-19.log', 'security-2026-01-01.log', 'application-notes.txt'];
     const old = ['application-2026-11-18.log', 'application-2025-12-31.log'];
     for (const file of [...kept, ...old]) fs.writeFileSync(path.join(dir, file), 'x\n');
-    const logger = loggerWith(
-      new DailyFileTransport({ dirname: dir, name: 'application', maxDays: 14, now: () => now }),
-    );
+    const logger = loggerWith(daily());
     logger.info('today');
     await ended(logger);
     const deadline = Date.now() + 5000;
@@ -83,9 +78,7 @@ describe('DailyFileTransport', () => {
   });
 
   it('opens the next day’s file in its directory again when the directory was removed', async () => {
-    const logger = loggerWith(
-      new DailyFileTransport({ dirname: dir, name: 'application', maxDays: 14, now: () => now }),
-    );
+    const logger = loggerWith(daily());
     logger.info('first');
     fs.rmSync(dir, { recursive: true, force: true });
     now = localTime(2026, 12, 4);
@@ -95,9 +88,7 @@ describe('DailyFileTransport', () => {
   });
 
   it('loses the lines, not the process, when the file cannot be opened', async () => {
-    const logger = loggerWith(
-      new DailyFileTransport({ dirname: dir, name: 'application', maxDays: 14, now: () => now }),
-    );
+    const logger = loggerWith(daily());
     fs.rmSync(dir, { recursive: true, force: true });
     fs.writeFileSync(dir, 'a file where the directory was');
     logger.info('lost');

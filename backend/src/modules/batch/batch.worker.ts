@@ -519,7 +519,6 @@ export class BatchWorker implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       // The operation gets at most the batch's chunk size per call (a lease may hold more, see leaseSize).
       const size = Math.max(1, claim.batch.options.chunkSize);
-      if (items.length <= size) return await runChunk(this.registry, handler, claim.batch, items, context);
       const run: ChunkRun = { outcomes: [], notRun: new Set() };
       for (let from = 0; from < items.length; from += size) {
         const part = await runChunk(
