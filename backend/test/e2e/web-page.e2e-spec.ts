@@ -296,7 +296,9 @@ describe('Operator page in headless Chromium (e2e)', () => {
         .set('Authorization', `Bearer ${token}`)
         .send({
           operation: 'diagnostics.echo',
-          items: Array.from({ length: 30 }, (_, n) => ({ n, delayMs: 80 })),
+          // 6 s of work, recorded a few items at a time (the pace), so the page sees steps even when
+          // a loaded machine takes seconds to open both tabs.
+          items: Array.from({ length: 30 }, (_, n) => ({ n, delayMs: 200 })),
         })
         .expect(202);
       const { page, errors } = await signedIn('outage-user', {
