@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { echoItems, givenBatch, givenBatchFeatureOn, givenUser, waitForBatch } from '../support/factories';
+import {
+  echoItems,
+  givenBatch,
+  givenBatchFeatureOn,
+  givenUser,
+  paperItems,
+  waitForBatch,
+} from '../support/factories';
 import { givenApp, TestApp } from '../support/test-app';
 import { until } from '../support/wait';
 
@@ -187,6 +194,70 @@ describe('Batch insights: filters, throughput history, failure groups (e2e)', ()
       delete process.env.ECHO_INVOCATION_LOG;
       await fresh.close();
       fs.rmSync(calls, { force: true });
+    }
+  });
+
+  it('runs default-size chunks of papers.import as single calls of up to 500 items: two imports of the same papers in opposite orders run together without a deadlock', async () => {
+    // Both batches are stored by a process without workers, so that the next one's loops find them
+    // together; a process of its own also learns the pace afresh and counts metrics from zero.
+    const store = await givenApp({ BATCH_WORKERS: '0', RATE_LIMIT_BATCH_OPERATIONS: '1000/3600' });
+    let fresh: TestApp | null = null;
+    try {
+      await givenBatchFeatureOn(store);
+      const user = givenUser(store);
+      const papers = paperItems(1_500, 'shared');
+      // No options. The second batch holds the same DOIs, each 500 of them backwards: chunks of
+      // both batches over the same papers run at the same time. A transactional chunk is one call
+      // (one upsert in DOI order); cut into calls of 100, each transaction would lock the shared
+      // papers in runs of opposite orders (PostgreSQL chose a deadlock victim in each of 3 runs).
+      const backwards = [0, 500, 1_000].flatMap((from) => papers.slice(from, from + 500).reverse());
+      const up = await givenBatch(store, user, { operation: 'papers.import', items: papers });
+      const down = await givenBatch(store, user, { operation: 'papers.import', items: backwards });
+      await store.app.close();
+      fresh = await givenApp({ RATE_LIMIT_BATCH_OPERATIONS: '1000/3600' }, store.db);
+      const sut = fresh;
+      const metric = async (pattern: RegExp) =>
+        Number(pattern.exec((await sut.http().get('/metrics')).text)?.[1] ?? 0);
+      for (const batch of [up, down])
+        expect(await waitForBatch(sut, user, batch.id)).toMatchObject({
+          status: 'completed',
+          succeededCount: 1_500,
+          options: { chunkSize: 100 },
+        });
+      // Chunks of 100 would be 30 at least; none was a deadlock victim (nor waited for a lock).
+      const chunks = await metric(
+        /^batch_chunk_duration_seconds_count\{operation="papers\.import"\} (\d+)$/m,
+      );
+      expect(chunks).toBeGreaterThan(0);
+      expect(chunks).toBeLessThan(30);
+      expect(await metric(/^batch_transaction_retries_total\{failure="busy"\} (\d+)$/m)).toBe(0);
+      // One paper per DOI, and every item's result names the paper of its own DOI.
+      const ids = new Map(
+        (await sut.prisma.paper.findMany({ where: { userId: user.userId } })).map((p) => [p.doi, p.id]),
+      );
+      expect(ids.size).toBe(1_500);
+      for (const batch of [up, down]) {
+        let cursor: string | null = null;
+        let seen = 0;
+        do {
+          const page: {
+            data: { payload: { doi: string }; result: { paperId: string } }[];
+            nextCursor: string | null;
+          } = (
+            await sut
+              .http()
+              .get(`/batches/${batch.id}/items?limit=100${cursor ? `&cursor=${cursor}` : ''}`)
+              .set(user.auth)
+              .expect(200)
+          ).body;
+          for (const item of page.data) expect(item.result.paperId).toBe(ids.get(item.payload.doi));
+          seen += page.data.length;
+          cursor = page.nextCursor;
+        } while (cursor);
+        expect(seen).toBe(1_500);
+      }
+    } finally {
+      await (fresh ?? store).close();
     }
   });
 

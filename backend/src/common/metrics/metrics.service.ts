@@ -56,6 +56,12 @@ export class MetricsService implements MetricsPort {
         labelNames: ['operation'],
         registers,
       }),
+      batch_transaction_retries_total: new Counter({
+        name: 'batch_transaction_retries_total',
+        help: 'Chunk transactions tried again because the database was busy (a lock, a deadlock victim) or unavailable',
+        labelNames: ['failure'],
+        registers,
+      }),
       feature_flag_evaluations_total: new Counter({
         name: 'feature_flag_evaluations_total',
         help: 'Flag evaluations by flag and reason',

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Prisma, PrismaClient } from '@prisma/client';
 import { ENGINE_DATABASE, type EngineDatabase, PRISMA_CLIENT } from '../shared/ports';
 import type { SqlExecutor } from '../shared/database/sql-executor';
-import { likeEscaped } from '../shared/database/sql-dialect';
+import { type DialectName, likeEscaped } from '../shared/database/sql-dialect';
 import { BatchStatus, ItemStatus } from './batch-status';
 import { finalStatusSql } from './batch-lifecycle';
 import { rowToBatch } from './batch-row.mapper';
@@ -40,6 +40,10 @@ export class BatchRepository implements OnApplicationShutdown {
    */
   get insertSlices(): { size: number; parallel: number } {
     return this.db.dialect.name === 'postgres' ? { size: 2000, parallel: 3 } : { size: 500, parallel: 1 };
+  }
+
+  get dialect(): DialectName {
+    return this.db.dialect.name;
   }
 
   /** A short write transaction on the engine's fast path. */

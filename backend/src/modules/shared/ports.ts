@@ -124,6 +124,11 @@ export interface ModuleMetrics {
   batch_engine_seconds_total: { phase: EnginePhase };
   /** Outcomes not written because the chunk's lease had passed to another worker. */
   batch_lease_lost_items_total: { operation: string };
+  /**
+   * A chunk's transaction tried again because the database was `busy` (a lock held past the
+   * busy timeout, a PostgreSQL deadlock or serialization victim) or `unavailable`.
+   */
+  batch_transaction_retries_total: { failure: 'busy' | 'unavailable' };
   /** Flag evaluations. */
   feature_flag_evaluations_total: { flag: string; reason: string };
   /** 429 answers of module routes, by the policy that refused. */

@@ -93,6 +93,15 @@ export interface BatchOperationHandler<T = unknown> {
   readonly transactional: boolean;
   /** Shared limits for operations that call the outside world (optional). */
   readonly limits?: OperationLimits;
+  /**
+   * The most items one call of `process` may take (optional, 1…500; default: the batch's
+   * `chunkSize`), for set-based operations that gain from larger calls. It applies to
+   * batches that did not ask for a chunk size: their chunks lease up to 500 items of a fast
+   * operation (see the README's *Chunk pace*). A transactional operation's chunk is always
+   * one call, so its lease is at most this (or the chunk size): two calls in one
+   * transaction could lock shared rows in an order another chunk's calls reverse.
+   */
+  readonly maxCallItems?: number;
   process(items: ChunkItem<T>[], ctx: OperationContext): Promise<ItemOutcome[]>;
 }
 

@@ -31,6 +31,7 @@ class RequestScopedOperation extends ClassOperation {}
 class ShapelessOperation {
   readonly itemSchema = z.object({});
   readonly transactional = 'yes';
+  readonly maxCallItems = 1_000;
 }
 
 describe(OperationRegistry.name, () => {
@@ -74,7 +75,7 @@ describe(OperationRegistry.name, () => {
 
   it('stops start-up for a handler of the wrong shape, naming what is wrong', async () => {
     await expect(given([ShapelessOperation])).rejects.toThrow(
-      'Batch operation "test.no-process" (ShapelessOperation) cannot be used: process(items, ctx) is not a method; transactional is not a boolean',
+      'Batch operation "test.no-process" (ShapelessOperation) cannot be used: process(items, ctx) is not a method; transactional is not a boolean; maxCallItems is not an integer from 1 to 500',
     );
   });
 });

@@ -102,6 +102,12 @@ function checkShape(name: string, provider: string, handler: BatchOperationHandl
     if (typeof (handler.itemSchema as { safeParse?: unknown } | undefined)?.safeParse !== 'function')
       problems.push('itemSchema is not a zod schema');
     if (typeof handler.transactional !== 'boolean') problems.push('transactional is not a boolean');
+    const { maxCallItems } = handler;
+    if (
+      maxCallItems !== undefined &&
+      !(Number.isInteger(maxCallItems) && maxCallItems >= 1 && maxCallItems <= 500)
+    )
+      problems.push('maxCallItems is not an integer from 1 to 500');
     const limits = handler.limits;
     if (limits !== undefined) {
       if (!Number.isInteger(limits.concurrency) || limits.concurrency < 1)
