@@ -157,7 +157,8 @@ describe('Operator page in headless Chromium (e2e)', () => {
     });
     const slow = await post('bar-user', {
       operation: 'diagnostics.echo',
-      items: Array.from({ length: 40 }, (_, n) => ({ n, delayMs: 50 })),
+      // 10 s of work: still running when the cancel comes, however long the browser takes to start.
+      items: Array.from({ length: 40 }, (_, n) => ({ n, delayMs: 250 })),
       options: { chunkSize: 2 },
     });
     const { page, errors } = await signedIn('bar-user');
@@ -473,7 +474,8 @@ describe('Operator page in headless Chromium (e2e)', () => {
   it('asks before cancelling, speaks words not codes, hides the token, and signs out (finding 10)', async () => {
     const slow = await post('words-user', {
       operation: 'diagnostics.echo',
-      items: Array.from({ length: 20 }, (_, n) => ({ n, delayMs: 200 })),
+      // 12 s of work: still running when the page cancels it, however long the browser takes.
+      items: Array.from({ length: 60 }, (_, n) => ({ n, delayMs: 200 })),
       options: { chunkSize: 1 },
     });
     const { page, errors } = await signedIn('words-user', { hash: `#/batches/${slow.id}` });
@@ -654,7 +656,8 @@ describe('Operator page in headless Chromium (e2e)', () => {
   it('works from the keyboard: a skip link first, Escape keeps a batch, Enter submits', async () => {
     const slow = await post('keys-user', {
       operation: 'diagnostics.echo',
-      items: Array.from({ length: 10 }, (_, n) => ({ n, delayMs: 300 })),
+      // 12 s of work: its Cancel button stays while the keys are pressed (cancelled at the end).
+      items: Array.from({ length: 40 }, (_, n) => ({ n, delayMs: 300 })),
       options: { chunkSize: 1 },
     });
     const { page, errors } = await signedIn('keys-user', { hash: `#/batches/${slow.id}` });
@@ -674,6 +677,7 @@ describe('Operator page in headless Chromium (e2e)', () => {
     await page.keyboard.press('Enter');
     await page.waitForURL(/#\/batches\/[0-9a-f-]{36}$/);
     expect(errors).toEqual([]);
+    await sut.http().post(`/batches/${slow.id}/cancel`).set(auth('keys-user')).expect(202);
   });
 
   it('shows stored HTML as text, never as markup', async () => {
