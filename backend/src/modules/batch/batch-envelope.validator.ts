@@ -40,7 +40,7 @@ export class BatchEnvelopeValidator {
     @Inject(BATCH_SETTINGS) private readonly settings: BatchSettings,
   ) {}
 
-  validate(body: unknown): ValidEnvelope {
+  async validate(body: unknown): Promise<ValidEnvelope> {
     const { envelope, items } = parseWithItems(createBatchSchema, body, 'Invalid batch request');
     const { operation, options = {}, metadata = null } = envelope;
     this.checkSize(items.length);
@@ -58,7 +58,7 @@ export class BatchEnvelopeValidator {
         errors: [`options.keepOpenSeconds must be at most ${this.settings.maxOpenSeconds}`],
       });
     const allowFailures = options.allowFailures ?? true;
-    const { valid, itemsJson } = this.checkItems(items, operation, allowFailures);
+    const { valid, itemsJson } = await this.checkItems(items, operation, allowFailures);
     return {
       operation,
       items: valid,
@@ -77,10 +77,15 @@ export class BatchEnvelopeValidator {
    * Checks a POST /batches/:id/items body for a batch of `operation` that holds
    * `itemCount` items, as creation checks its items; returns the items as JSON.
    */
-  validateAppend(body: unknown, operation: string, allowFailures: boolean, itemCount: number): string[] {
+  async validateAppend(
+    body: unknown,
+    operation: string,
+    allowFailures: boolean,
+    itemCount: number,
+  ): Promise<string[]> {
     const { items } = parseWithItems(appendItemsSchema, body, 'Invalid items');
     this.checkSize(itemCount + items.length, itemCount);
-    return this.checkItems(items, operation, allowFailures).itemsJson;
+    return (await this.checkItems(items, operation, allowFailures)).itemsJson;
   }
 
   /** The most items a batch may hold (MAX_BATCH_ITEMS), appended ones included. */
@@ -102,36 +107,54 @@ export class BatchEnvelopeValidator {
     );
   }
 
-  /** Every item's shape, then (when failures are not allowed) the operation's schema; the items as JSON. */
-  private checkItems(
+  /**
+   * Every item's shape, then (when failures are not allowed) the operation's schema; the
+   * items as JSON. Yields to the event loop every CHECK_SLICE items: a 100k-item POST held
+   * the loop for ~110 ms in one piece (measured on PostgreSQL with monitorEventLoopDelay),
+   * and every other request of the process waited behind it.
+   */
+  private async checkItems(
     items: unknown[],
     operation: string,
     allowFailures: boolean,
-  ): { valid: Record<string, unknown>[]; itemsJson: string[] } {
+  ): Promise<{ valid: Record<string, unknown>[]; itemsJson: string[] }> {
     const itemsJson: string[] = new Array<string>(items.length);
-    this.rejectItems(
-      items.map((item, index) => ({ index, errors: shapeErrors(item, (json) => (itemsJson[index] = json)) })),
-    );
+    const failing: ItemError[] = [];
+    await inSlices(items.length, (index) => {
+      const errors = shapeErrors(items[index], (json) => (itemsJson[index] = json));
+      if (errors.length > 0) failing.push({ index, errors: [...errors] });
+    });
+    this.rejectItems(failing);
     const valid = items as Record<string, unknown>[];
     const handler = this.registry.get(operation);
     if (!allowFailures && handler) {
-      this.rejectItems(
-        valid.map((item, index) => {
-          const check = this.registry.check(handler, item);
-          return { index, errors: check.ok ? [] : check.errors };
-        }),
-      );
+      await inSlices(valid.length, (index) => {
+        const check = this.registry.check(handler, valid[index]);
+        if (!check.ok) failing.push({ index, errors: check.errors });
+      });
+      this.rejectItems(failing);
     }
     return { valid, itemsJson };
   }
 
-  private rejectItems(results: ItemError[]): void {
-    const failing = results.filter((r) => r.errors.length > 0);
+  /** 400 VALIDATION_FAILED listing the first failing items (`failing` holds only items with errors). */
+  private rejectItems(failing: ItemError[]): void {
     if (failing.length === 0) return;
     throw AppException.validation(`${failing.length} item(s) are invalid`, {
       invalidCount: failing.length,
       items: failing.slice(0, MAX_REPORTED_ITEM_ERRORS),
     });
+  }
+}
+
+/** Items checked between two turns of the event loop (see checkItems). */
+const CHECK_SLICE = 5_000;
+
+/** Runs `each(0 … count-1)`, letting other work of the event loop in every CHECK_SLICE indexes. */
+async function inSlices(count: number, each: (index: number) => void): Promise<void> {
+  for (let from = 0; from < count; from += CHECK_SLICE) {
+    if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (let index = from; index < Math.min(count, from + CHECK_SLICE); index++) each(index);
   }
 }
 
@@ -153,7 +176,10 @@ function parseWithItems<T>(
 }
 
 /** The item's shape errors; hands its JSON to `serialized` (one JSON.stringify per item, reused by the store). */
-function shapeErrors(item: unknown, serialized: (json: string) => void): string[] {
+/** Shared by every item without errors (never modified). */
+const NO_ERRORS: readonly string[] = [];
+
+function shapeErrors(item: unknown, serialized: (json: string) => void): readonly string[] {
   if (!isPlainObject(item)) return ['item must be a JSON object'];
   // Depth first: nothing serializes a value nested deeper than the limit.
   if (jsonDepth(item) > MAX_JSON_DEPTH) return [`item must be nested at most ${MAX_JSON_DEPTH} levels deep`];
@@ -163,5 +189,5 @@ function shapeErrors(item: unknown, serialized: (json: string) => void): string[
   if (hasUnstorableJsonText(json))
     return ['item strings must not contain NUL characters or unpaired surrogates'];
   serialized(json);
-  return [];
+  return NO_ERRORS;
 }

@@ -77,7 +77,7 @@ export class BatchService {
     idempotencyKey?: string,
   ): Promise<{ batch: BatchView; replayed: boolean; rateLimitHeaders: Record<string, string> }> {
     const key = IdempotencyService.validateKey(idempotencyKey);
-    const envelope = this.validator.validate(body);
+    const envelope = await this.validator.validate(body);
     return this.idempotent(user, key, body, async () => {
       // Both quotas together or neither; only a request that will create a batch gets here.
       const rateLimitHeaders = await enforceRateLimit(this.limiter, this.logger, `user:${user.userId}`, [
@@ -102,7 +102,7 @@ export class BatchService {
   ): Promise<{ batch: BatchView; replayed: boolean; rateLimitHeaders: Record<string, string> }> {
     const key = IdempotencyService.validateKey(idempotencyKey);
     const batch = await this.findVisible(user, id);
-    const itemsJson = this.validator.validateAppend(
+    const itemsJson = await this.validator.validateAppend(
       body,
       batch.operation,
       batch.options.allowFailures,
