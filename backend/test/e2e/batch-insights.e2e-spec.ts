@@ -12,6 +12,12 @@ import {
 import { givenApp, TestApp } from '../support/test-app';
 import { until } from '../support/wait';
 
+/** The first number `pattern` captures in the app's /metrics (0 when it is not there). */
+async function metricOf(app: TestApp, pattern: RegExp): Promise<number> {
+  const text = (await app.http().get('/metrics').expect(200)).text;
+  return Number(pattern.exec(text)?.[1] ?? 0);
+}
+
 /** What the operator page reads beside the contract's routes: filters, stored throughput, failure groups, operations. */
 describe('Batch insights: filters, throughput history, failure groups (e2e)', () => {
   let sut: TestApp;
@@ -166,12 +172,8 @@ describe('Batch insights: filters, throughput history, failure groups (e2e)', ()
     try {
       await givenBatchFeatureOn(fresh);
       const user = givenUser(fresh);
-      const chunks = async () =>
-        Number(
-          /^batch_chunk_duration_seconds_count\{operation="diagnostics\.echo"\} (\d+)$/m.exec(
-            (await fresh.http().get('/metrics')).text,
-          )?.[1] ?? 0,
-        );
+      const chunks = () =>
+        metricOf(fresh, /^batch_chunk_duration_seconds_count\{operation="diagnostics\.echo"\} (\d+)$/m);
       // No options: the default chunk size (100).
       const batch = await givenBatch(fresh, user, { items: echoItems(1_200) });
       const done = await waitForBatch(fresh, user, batch.id);
@@ -216,8 +218,6 @@ describe('Batch insights: filters, throughput history, failure groups (e2e)', ()
       await store.app.close();
       fresh = await givenApp({ RATE_LIMIT_BATCH_OPERATIONS: '1000/3600' }, store.db);
       const sut = fresh;
-      const metric = async (pattern: RegExp) =>
-        Number(pattern.exec((await sut.http().get('/metrics')).text)?.[1] ?? 0);
       for (const batch of [up, down])
         expect(await waitForBatch(sut, user, batch.id)).toMatchObject({
           status: 'completed',
@@ -225,12 +225,13 @@ describe('Batch insights: filters, throughput history, failure groups (e2e)', ()
           options: { chunkSize: 100 },
         });
       // Chunks of 100 would be 30 at least; none was a deadlock victim (nor waited for a lock).
-      const chunks = await metric(
+      const chunks = await metricOf(
+        sut,
         /^batch_chunk_duration_seconds_count\{operation="papers\.import"\} (\d+)$/m,
       );
       expect(chunks).toBeGreaterThan(0);
       expect(chunks).toBeLessThan(30);
-      expect(await metric(/^batch_transaction_retries_total\{failure="busy"\} (\d+)$/m)).toBe(0);
+      expect(await metricOf(sut, /^batch_transaction_retries_total\{failure="busy"\} (\d+)$/m)).toBe(0);
       // One paper per DOI, and every item's result names the paper of its own DOI.
       const ids = new Map(
         (await sut.prisma.paper.findMany({ where: { userId: user.userId } })).map((p) => [p.doi, p.id]),
@@ -286,9 +287,9 @@ describe('Batch insights: filters, throughput history, failure groups (e2e)', ()
       }
       expect(answered).toBeGreaterThan(0);
       // The extra loops did stand aside while the readers were answered.
-      const metrics = (await busy.http().get('/metrics').expect(200)).text;
-      const yielding = /^batch_engine_seconds_total\{phase="yielding"\} (\S+)$/m.exec(metrics)?.[1];
-      expect(Number(yielding)).toBeGreaterThan(0);
+      expect(await metricOf(busy, /^batch_engine_seconds_total\{phase="yielding"\} (\S+)$/m)).toBeGreaterThan(
+        0,
+      );
     } finally {
       await busy.close();
     }

@@ -30,7 +30,7 @@ export interface ValidEnvelope {
   metadata: Record<string, unknown> | null;
 }
 
-type ItemError = { index: number; errors: string[] };
+type ItemError = { index: number; errors: readonly string[] };
 
 /** Checks a POST /batches body completely before anything is stored. */
 @Injectable()
@@ -122,7 +122,7 @@ export class BatchEnvelopeValidator {
     const failing: ItemError[] = [];
     await inSlices(items.length, (index) => {
       const errors = shapeErrors(items[index], (json) => (itemsJson[index] = json));
-      if (errors.length > 0) failing.push({ index, errors: [...errors] });
+      if (errors.length > 0) failing.push({ index, errors });
     });
     this.rejectItems(failing);
     const valid = items as Record<string, unknown>[];
@@ -175,10 +175,10 @@ function parseWithItems<T>(
   return { envelope: parsed.data, items: (body as { items: unknown[] }).items };
 }
 
-/** The item's shape errors; hands its JSON to `serialized` (one JSON.stringify per item, reused by the store). */
 /** Shared by every item without errors (never modified). */
 const NO_ERRORS: readonly string[] = [];
 
+/** The item's shape errors; hands its JSON to `serialized` (one JSON.stringify per item, reused by the store). */
 function shapeErrors(item: unknown, serialized: (json: string) => void): readonly string[] {
   if (!isPlainObject(item)) return ['item must be a JSON object'];
   // Depth first: nothing serializes a value nested deeper than the limit.

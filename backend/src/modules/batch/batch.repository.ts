@@ -39,7 +39,7 @@ export class BatchRepository implements OnApplicationShutdown {
    * batch stays unsealed (invisible to workers) until every slice is in.
    */
   get insertSlices(): { size: number; parallel: number } {
-    return this.db.dialect.name === 'postgres' ? { size: 2000, parallel: 3 } : { size: 500, parallel: 1 };
+    return this.dialect === 'postgres' ? { size: 2000, parallel: 3 } : { size: 500, parallel: 1 };
   }
 
   get dialect(): DialectName {
