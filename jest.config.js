@@ -23,6 +23,7 @@ const POSTGRES_SUITES = [
   'backend/test/e2e/pdf-queue',
   'backend/test/e2e/rollout-plans',
   'backend/test/e2e/batch-insights',
+  'backend/test/e2e/items-export',
   'backend/test/e2e/poison-and-races',
   'backend/test/e2e/events-without-redis',
   'backend/test/engine/',

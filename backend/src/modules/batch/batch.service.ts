@@ -299,9 +299,12 @@ export class BatchService {
         streamRows(
           out,
           (afterSeq) =>
-            this.repository
-              .listItems({ batchKey: batch.key, status: query.status, limit: EXPORT_PAGE - 1, afterSeq })
-              .then((rows) => rows.map((r) => ({ id: itemId(batch.id, r.seq), ...r }))),
+            this.repository.exportPage({
+              batchKey: batch.key,
+              status: query.status,
+              afterSeq,
+              limit: EXPORT_PAGE,
+            }),
           query.format,
         ),
     };

@@ -10,8 +10,10 @@ export interface ExportRow {
   error: string | null;
   errorCategory: string | null;
   retryable: boolean | null;
-  payload: unknown;
-  result: unknown;
+  /** The item as stored, as JSON text. */
+  payloadJson: string;
+  /** The result as JSON text; null when the item has none (or its result is JSON null). */
+  resultJson: string | null;
 }
 
 export const CSV_HEADER = 'seq,status,attempts,error,payload,result,errorCategory,retryable\n';
@@ -22,21 +24,24 @@ function csvCell(value: string): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-const json = (value: unknown) => (value === null || value === undefined ? '' : JSON.stringify(value));
-
 /**
  * One line of the export: CSV columns `seq,status,attempts,error,payload,result,errorCategory,retryable`
  * (payload and result as JSON cells; the first six as in v2, so older readers keep working), or one NDJSON object.
  */
 export function exportLine(row: ExportRow, format: ExportFormat): string {
-  if (format === 'ndjson') {
-    const { seq, status, attempts, error, errorCategory, retryable, payload, result } = row;
-    return `${JSON.stringify({ seq, status, attempts, error, errorCategory, retryable, payload, result: result ?? null })}\n`;
-  }
+  // The JSON texts go in as they are: parsing them only to serialize them again made most
+  // of an export's garbage (measured: see the README's export row).
+  if (format === 'ndjson')
+    return `{"seq":${row.seq},"status":${JSON.stringify(row.status)},"attempts":${row.attempts},"error":${JSON.stringify(
+      row.error,
+    )},"errorCategory":${JSON.stringify(row.errorCategory)},"retryable":${JSON.stringify(row.retryable)},"payload":${
+      row.payloadJson
+    },"result":${row.resultJson ?? 'null'}}\n`;
   const error = row.error === null ? '' : csvCell(row.error);
   const category = row.errorCategory === null ? '' : csvCell(row.errorCategory);
   const retryable = row.retryable === null ? '' : String(row.retryable);
-  return `${row.seq},${row.status},${row.attempts},${error},${csvCell(json(row.payload))},${csvCell(json(row.result))},${category},${retryable}\n`;
+  const result = row.resultJson === null ? '' : csvCell(row.resultJson);
+  return `${row.seq},${row.status},${row.attempts},${error},${csvCell(row.payloadJson)},${result},${category},${retryable}\n`;
 }
 
 /**
