@@ -63,7 +63,9 @@ async function givenOldDatabase(): Promise<
   };
 }
 
-const T = (minutesAgo: number) => `'${new Date(Date.now() - minutesAgo * 60_000).toISOString()}'`;
+/** One moment for all rows, so the times that migrations convert can be compared exactly. */
+const NOW = Date.now();
+const T = (minutesAgo: number) => `'${new Date(NOW - minutesAgo * 60_000).toISOString()}'`;
 
 /** One batch in the old schema: the row, its items (`<id>.<seq>` ids) and optionally a chunk. */
 function oldBatch(b: {
@@ -107,7 +109,7 @@ function oldBatch(b: {
   return rows.join('\n');
 }
 
-describe('Migration to integer keys, on data in every state', () => {
+describe('Migration to integer keys and integer item times, on data in every state', () => {
   const ids = {
     completed: randomUUID(),
     withErrors: randomUUID(),
@@ -239,6 +241,24 @@ describe('Migration to integer keys, on data in every state', () => {
     expect(chunks.map((c) => [c.id, Number(c.fromSeq), Number(c.toSeq)])).toEqual([[ids.processing, 2, 3]]);
     const idempotency = (await db.exec(`SELECT "batchId" FROM "IdempotencyRecord"`)) as { batchId: string }[];
     expect(idempotency).toEqual([{ batchId: ids.completed }]);
+    // 20261206000000_item_times: an item's time is epoch ms (the ISO text it was, to the
+    // millisecond), and the item's own createdAt is gone.
+    const times = (await db.exec(`SELECT "updatedAt" FROM "BatchJobItem"`)) as { updatedAt: unknown }[];
+    expect(new Set(times.map((t) => Number(t.updatedAt)))).toEqual(new Set([NOW - 60_000]));
+    const columns =
+      TEST_BACKEND === 'sqlite'
+        ? ((await db.exec(`SELECT "name" FROM pragma_table_info('BatchJobItem')`)) as { name: string }[])
+        : ((await db.exec(
+            `SELECT "column_name" AS "name" FROM information_schema.columns
+             WHERE "table_schema" = current_schema() AND "table_name" = 'BatchJobItem'`,
+          )) as { name: string }[]);
+    expect(columns.map((c) => c.name)).not.toContain('createdAt');
+    const retryIndex = (await db.exec(
+      TEST_BACKEND === 'sqlite'
+        ? `SELECT "name" FROM sqlite_master WHERE "type" = 'index' AND "name" = 'BatchJobItem_retry_idx'`
+        : `SELECT "indexname" AS "name" FROM pg_indexes WHERE "schemaname" = current_schema() AND "indexname" = 'BatchJobItem_retry_idx'`,
+    )) as { name: string }[];
+    expect(retryIndex).toHaveLength(1);
   });
 
   it('serves the migrated batches as before and finishes the open ones', async () => {
@@ -302,5 +322,9 @@ describe('Migration to integer keys, on data in every state', () => {
       `${ids.completed}.0000001`,
       `${ids.completed}.0000002`,
     ]);
+    // Times read back as they were written before the migrations.
+    expect(completedItems.body.data.map((i: { updatedAt: string }) => i.updatedAt)).toEqual(
+      Array(3).fill(new Date(NOW - 60_000).toISOString()),
+    );
   });
 });

@@ -91,17 +91,16 @@ export class BatchRepository implements OnApplicationShutdown {
     itemsJson: string,
     now: Date,
   ): Promise<number> {
-    const at = this.db.dialect.timestamp(now);
-    const columns = `"batchKey", "seq", "payload", "status", "attempts", "progress", "nextAttemptAt", "createdAt", "updatedAt"`;
+    const columns = `"batchKey", "seq", "payload", "status", "attempts", "progress", "nextAttemptAt", "updatedAt"`;
     const sql =
       this.db.dialect.name === 'postgres'
         ? `INSERT INTO "BatchJobItem" (${columns})
-           SELECT ?::int, ?::int + "ord" - 1, "value", '${ItemStatus.Queued}', 0, 0, 0, ?::timestamp(3), ?::timestamp(3)
+           SELECT ?::int, ?::int + "ord" - 1, "value", '${ItemStatus.Queued}', 0, 0, 0, ?::bigint
            FROM jsonb_array_elements(?::jsonb) WITH ORDINALITY AS t("value", "ord")`
         : `INSERT INTO "BatchJobItem" (${columns})
-           SELECT ?, ? + "key", "value", '${ItemStatus.Queued}', 0, 0, 0, ?, ?
+           SELECT ?, ? + "key", "value", '${ItemStatus.Queued}', 0, 0, 0, ?
            FROM json_each(?)`;
-    return db.$executeRawUnsafe(sql, batchKey, firstSeq, at, at, itemsJson);
+    return db.$executeRawUnsafe(sql, batchKey, firstSeq, now.getTime(), itemsJson);
   }
 
   /**
@@ -201,11 +200,11 @@ export class BatchRepository implements OnApplicationShutdown {
     );
     // nextAttemptAt back to 0: a cancelled item leaves the retry index.
     const cancelled = await db.$executeRawUnsafe(
-      `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Cancelled}', "nextAttemptAt" = 0, "updatedAt" = ${this.db.dialect.ts}
+      `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Cancelled}', "nextAttemptAt" = 0, "updatedAt" = ${this.db.dialect.bigint}
        WHERE "batchKey" = ? AND "status" = '${ItemStatus.Queued}' AND NOT EXISTS (
          SELECT 1 FROM "BatchChunk" c
          WHERE c."batchKey" = "BatchJobItem"."batchKey" AND "BatchJobItem"."seq" >= c."fromSeq" AND "BatchJobItem"."seq" <= c."toSeq")`,
-      this.db.dialect.timestamp(now),
+      now,
       batchKey,
     );
     return this.moveCounters(db, batchKey, { succeeded: 0, failed: 0, cancelled: cancelled }, now);
@@ -296,7 +295,7 @@ export class BatchRepository implements OnApplicationShutdown {
         ? `('${ItemStatus.Failed}', '${ItemStatus.Cancelled}')`
         : `('${ItemStatus.Failed}')`;
     let filter = seqs ? `AND "seq" IN (${this.db.dialect.jsonInts()})` : '';
-    const args: unknown[] = [this.db.dialect.timestamp(now), batchKey];
+    const args: unknown[] = [now, batchKey];
     if (seqs) args.push(JSON.stringify(seqs));
     if (group) {
       for (const column of ['error', 'errorCategory'] as const) {
@@ -306,7 +305,7 @@ export class BatchRepository implements OnApplicationShutdown {
     }
     return db.$executeRawUnsafe(
       `UPDATE "BatchJobItem" SET "status" = '${ItemStatus.Queued}', "attempts" = 0, "error" = NULL, "errorCategory" = NULL, "retryable" = NULL, "result" = NULL,
-              "nextAttemptAt" = 1, "progress" = 0, "updatedAt" = ${this.db.dialect.ts}
+              "nextAttemptAt" = 1, "progress" = 0, "updatedAt" = ${this.db.dialect.bigint}
        WHERE "batchKey" = ? AND "status" IN ${statuses} ${filter}`,
       ...args,
     );
@@ -410,9 +409,8 @@ export class BatchRepository implements OnApplicationShutdown {
    * of a batch's throughput (an item counts when its last outcome was recorded).
    */
   async settledPerBucket(batchKey: number, from: number, bucketMs: number) {
-    const d = this.db.dialect;
     const rows = await this.db.query<{ b: unknown; status: string; n: unknown }[]>(
-      `SELECT (${d.epochMs('"updatedAt"')} - ?) / ? AS "b", "status", COUNT(*) AS "n"
+      `SELECT ("updatedAt" - ?) / ? AS "b", "status", COUNT(*) AS "n"
        FROM "BatchJobItem"
        WHERE "batchKey" = ? AND "status" IN ('${ItemStatus.Success}', '${ItemStatus.Failed}', '${ItemStatus.Cancelled}')
        GROUP BY 1, 2`,

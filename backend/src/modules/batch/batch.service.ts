@@ -477,6 +477,6 @@ function toItemView(batchId: string, i: Awaited<ReturnType<BatchRepository['list
       i.status === ItemStatus.Queued && Number(i.nextAttemptAt) > 0
         ? new Date(Number(i.nextAttemptAt)).toISOString()
         : null,
-    updatedAt: i.updatedAt.toISOString(),
+    updatedAt: new Date(Number(i.updatedAt)).toISOString(),
   };
 }

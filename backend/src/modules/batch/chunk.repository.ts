@@ -543,7 +543,7 @@ export class ChunkRepository {
         `${fence.with}UPDATE "BatchJobItem"
          SET "status" = '${ItemStatus.Success}', "result" = o."r", "error" = NULL, "errorCategory" = NULL,
              "retryable" = NULL, "nextAttemptAt" = 0,
-             "attempts" = "attempts" + 1, "progress" = 100, "updatedAt" = ${d.ts}
+             "attempts" = "attempts" + 1, "progress" = 100, "updatedAt" = ${d.bigint}
          FROM ${d.jsonRecords('o', [
            ['b', 'int'],
            ['s', 'int'],
@@ -552,7 +552,7 @@ export class ChunkRepository {
          WHERE "BatchJobItem"."batchKey" = o."b" AND "BatchJobItem"."seq" = o."s"
            AND "BatchJobItem"."status" = '${ItemStatus.Queued}'${fence.where}`,
         ...fence.args,
-        d.timestamp(now),
+        now,
         JSON.stringify(
           outcomes.map((o) => ({ b: batchKey, s: o.seq, r: o.result === undefined ? null : o.result })),
         ),
@@ -587,7 +587,7 @@ export class ChunkRepository {
            "error" = o."e", "errorCategory" = o."c", "retryable" = o."t",
            "nextAttemptAt" = o."n", "attempts" = "attempts" + o."a",
            "progress" = CASE WHEN o."s" = '${ItemStatus.Queued}' THEN 0 ELSE 100 END,
-           "updatedAt" = ${d.ts}
+           "updatedAt" = ${d.bigint}
        FROM ${d.jsonRecords('o', [
          ['b', 'int'],
          ['q', 'int'],
@@ -603,7 +603,7 @@ export class ChunkRepository {
          AND "BatchJobItem"."status" = '${ItemStatus.Queued}'${fence.where}
        RETURNING "BatchJobItem"."status" AS "status"`,
       ...fence.args,
-      d.timestamp(now),
+      now,
       payload,
     );
     const succeeded = written.filter((w) => w.status === ItemStatus.Success).length;

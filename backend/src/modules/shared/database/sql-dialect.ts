@@ -27,12 +27,12 @@ export interface SqlDialect {
   timestamp(at: number | Date): string;
   /** An integer parameter. */
   readonly int: string;
+  /** A 64-bit integer parameter (epoch milliseconds). */
+  readonly bigint: string;
   /** Appended to a claim's SELECT: skip rows another transaction holds. */
   readonly skipLocked: string;
   /** Appended to a SELECT that is followed by an update of the same row. */
   readonly forUpdate: string;
-  /** Epoch milliseconds of a timestamp column (a number). */
-  epochMs(column: string): string;
   /** True when the column's text (JSON included) contains the `?` parameter's text, ignoring case. */
   containsText(column: string): string;
 }
@@ -51,9 +51,8 @@ export const sqliteDialect: SqlDialect = {
   // The better-sqlite3 adapter writes `…T12:00:00.000+00:00`, not `…Z`.
   timestamp: (at) => new Date(at).toISOString().replace('Z', '+00:00'),
   int: '?',
+  bigint: '?',
   skipLocked: '',
-  // julianday() reads the ISO-8601 text the ORM and the engine write (with its offset).
-  epochMs: (column) => `CAST(ROUND((julianday(${column}) - 2440587.5) * 86400000) AS INTEGER)`,
   // LIKE ignores ASCII case in SQLite; instr() would not.
   containsText: (column) => `CAST(${column} AS TEXT) LIKE '%' || ? || '%' ESCAPE '\\'`,
   // Write transactions are BEGIN IMMEDIATE: the database is already locked for writing.
@@ -79,8 +78,8 @@ export const postgresDialect: SqlDialect = {
   ts: '?::timestamp(3)',
   timestamp: (at) => new Date(at).toISOString(),
   int: '?::int',
+  bigint: '?::bigint',
   skipLocked: ' FOR UPDATE SKIP LOCKED',
-  epochMs: (column) => `(EXTRACT(EPOCH FROM ${column}) * 1000)::bigint`,
   containsText: (column) => `${column}::text ILIKE '%' || ? || '%' ESCAPE '\\'`,
   forUpdate: ' FOR UPDATE',
 };
