@@ -108,7 +108,11 @@ async function projectRound(system: ProjectSystem): Promise<{
 }> {
   const server = await startServer(PROJECT_SYSTEMS[system].env, PROJECT_SYSTEMS[system].backend);
   try {
-    // Warm-up (not measured): JIT, prepared statements and lazily loaded modules of a cold server.
+    // Warm-up (not measured): JIT, prepared statements and lazily loaded modules of a cold server,
+    // the /metrics scrape included: the phase shares below scrape it around each batch, and a
+    // server's first scrape (its collectors' first queries) made the batch right after it ~5–20 %
+    // slower in alternating runs (2026-12-04), which a Prometheus-scraped server pays once, at start.
+    await enginePhases(server.baseUrl);
     await runBatch(server.baseUrl, 'bench-warmup', {
       operation: 'diagnostics.echo',
       items: echo(5_000),
