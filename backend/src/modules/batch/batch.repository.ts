@@ -452,7 +452,7 @@ export class BatchRepository implements OnApplicationShutdown {
    * queued item inside a chunk's range is `processing`, its attempt in flight counted), read
    * on the engine's connection with payload and result as JSON text. On SQLite that is the
    * text as stored, handed to the export as it is; the ORM's rows (every column parsed, then
-   * serialized again by the export) made an export's memory grow by 43–63 MB over its
+   * serialized again by the export) made an export's memory grow by 20–63 MB over its
    * pages for a 100k batch. PostgreSQL's driver parses jsonb; it is serialized here.
    */
   async exportPage(filter: {
