@@ -448,19 +448,18 @@ export class BatchRepository implements OnApplicationShutdown {
   }
 
   /**
-   * One page of an export, after position `afterSeq`: the items as `listItems` lists them (a
-   * queued item inside a chunk's range is `processing`, its attempt in flight counted), read
-   * on the engine's connection with payload and result as JSON text. On SQLite that is the
-   * text as stored, handed to the export as it is; the ORM's rows (every column parsed, then
-   * serialized again by the export) made an export's memory grow by 20–63 MB over its
-   * pages for a 100k batch. PostgreSQL's driver parses jsonb; it is serialized here.
+   * A page of a batch's items after position `afterSeq`, in order, at most `take`: a queued
+   * item inside a chunk's range is being processed, so it is read (and filtered) as
+   * `processing`, its attempt in flight counted, as the worker counts it. One statement on
+   * the engine's connection for the list and the export alike; `payload` and `result` come
+   * as the driver gives them (JSON text on SQLite, parsed jsonb on PostgreSQL).
    */
-  async exportPage(filter: {
+  private async itemPage(filter: {
     batchKey: number;
     status?: string;
     afterSeq: number;
-    limit: number;
-  }): Promise<ExportRow[]> {
+    take: number;
+  }): Promise<Record<string, unknown>[]> {
     const d = this.db.dialect;
     const queued = `i."status" = '${ItemStatus.Queued}'`;
     const inChunk = `EXISTS (SELECT 1 FROM "BatchChunk" c
@@ -473,82 +472,88 @@ export class BatchRepository implements OnApplicationShutdown {
           : filter.status === ItemStatus.Queued
             ? ` AND ${queued} AND NOT ${inChunk}`
             : ` AND i."status" = ?`;
-    const statusArgs = byStatus.endsWith('?') ? [filter.status] : [];
     const rows = await this.db.query<Record<string, unknown>[]>(
-      `SELECT i."seq", i."status", i."attempts", i."error", i."errorCategory", i."retryable", i."payload", i."result",
+      `SELECT i."seq", i."status", i."attempts", i."error", i."errorCategory", i."retryable", i."result", i."payload",
+              i."progress", i."stage", i."nextAttemptAt", i."updatedAt",
               CASE WHEN ${queued} AND ${inChunk} THEN 1 ELSE 0 END AS "inChunk"
        FROM "BatchJobItem" i
        WHERE i."batchKey" = ? AND i."seq" > ${d.int}${byStatus}
        ORDER BY i."seq" LIMIT ${d.int}`,
       filter.batchKey,
       filter.afterSeq,
-      ...statusArgs,
-      filter.limit,
+      ...(byStatus.endsWith('?') ? [filter.status] : []),
+      filter.take,
     );
-    const jsonText =
-      d.name === 'postgres'
-        ? (value: unknown) => (value === null ? null : JSON.stringify(value))
-        : (value: unknown) => (value === null || value === 'null' ? null : (value as string));
-    return rows.map((r) => {
-      const processing = Number(r.inChunk) === 1;
-      return {
-        seq: Number(r.seq),
-        status: processing ? ItemStatus.Processing : (r.status as string),
-        attempts: Number(r.attempts) + (processing ? 1 : 0),
-        error: r.error as string | null,
-        errorCategory: r.errorCategory as string | null,
-        retryable: r.retryable === null ? null : Number(r.retryable) === 1,
-        payloadJson: jsonText(r.payload) as string,
-        resultJson: jsonText(r.result),
-      };
-    });
+    for (const row of rows) {
+      if (Number(row.inChunk) !== 1) continue;
+      row.status = ItemStatus.Processing;
+      row.attempts = Number(row.attempts) + 1;
+    }
+    return rows;
+  }
+
+  /** A JSON column's value as JSON text, null when SQL NULL or JSON null. */
+  private jsonText(value: unknown): string | null {
+    if (this.db.dialect.name === 'postgres') return value === null ? null : JSON.stringify(value);
+    return value === null || value === 'null' ? null : (value as string);
   }
 
   /**
-   * By position, keyset-paginated on seq. A queued item inside a chunk's range is being
-   * processed, and is listed (and filtered) as `processing`, its attempt in flight counted.
+   * One page of an export, after position `afterSeq`, with payload and result as JSON text.
+   * On SQLite that is the text as stored, handed to the export as it is; the ORM's rows
+   * (every column parsed, then serialized again by the export) made an export's memory
+   * grow by 20–63 MB over its pages for a 100k batch.
    */
-  async listItems(filter: { batchKey: number; status?: string; limit: number; afterSeq?: number }) {
-    const chunks = await this.prisma.batchChunk.findMany({
-      where: { batchKey: filter.batchKey },
-      select: { fromSeq: true, toSeq: true },
-    });
-    const inChunk = chunks.map((c) => ({ seq: { gte: c.fromSeq, lte: c.toSeq } }));
-    const byStatus: Prisma.BatchJobItemWhereInput =
-      filter.status === ItemStatus.Processing
-        ? { status: ItemStatus.Queued, OR: inChunk.length > 0 ? inChunk : [{ seq: -1 }] }
-        : filter.status === ItemStatus.Queued
-          ? { status: ItemStatus.Queued, NOT: inChunk }
-          : { status: filter.status };
-    const rows = await this.prisma.batchJobItem.findMany({
-      where: {
-        batchKey: filter.batchKey,
-        ...byStatus,
-        AND: filter.afterSeq === undefined ? undefined : [{ seq: { gt: filter.afterSeq } }],
-      },
-      orderBy: { seq: 'asc' },
-      take: filter.limit + 1,
-      select: {
-        seq: true,
-        status: true,
-        attempts: true,
-        error: true,
-        errorCategory: true,
-        retryable: true,
-        result: true,
-        payload: true,
-        progress: true,
-        stage: true,
-        nextAttemptAt: true,
-        updatedAt: true,
-      },
-    });
-    const processing = (seq: number) => chunks.some((c) => seq >= c.fromSeq && seq <= c.toSeq);
-    // The attempt in flight counts, as it does for the worker (it is written with the outcome).
-    return rows.map((r) =>
-      r.status === ItemStatus.Queued && processing(r.seq)
-        ? { ...r, status: ItemStatus.Processing, attempts: r.attempts + 1 }
-        : r,
-    );
+  async exportPage(filter: {
+    batchKey: number;
+    status?: string;
+    afterSeq: number;
+    limit: number;
+  }): Promise<ExportRow[]> {
+    const rows = await this.itemPage({ ...filter, take: filter.limit });
+    return rows.map((r) => ({
+      ...itemFields(r),
+      payloadJson: this.jsonText(r.payload) as string,
+      resultJson: this.jsonText(r.result),
+    }));
   }
+
+  /** By position, keyset-paginated on seq: `limit` items and one more (there is a next page). */
+  async listItems(filter: { batchKey: number; status?: string; limit: number; afterSeq?: number }) {
+    const rows = await this.itemPage({
+      batchKey: filter.batchKey,
+      status: filter.status,
+      afterSeq: filter.afterSeq ?? -1,
+      take: filter.limit + 1,
+    });
+    // PostgreSQL's driver has parsed jsonb already; SQLite's JSON text is parsed here.
+    const parsed =
+      this.db.dialect.name === 'postgres'
+        ? (value: unknown) => value
+        : (value: unknown): unknown => {
+            const text = this.jsonText(value);
+            return text === null ? null : JSON.parse(text);
+          };
+    return rows.map((r) => ({
+      ...itemFields(r),
+      result: parsed(r.result),
+      payload: parsed(r.payload),
+      progress: Number(r.progress),
+      stage: r.stage as string | null,
+      nextAttemptAt: Number(r.nextAttemptAt),
+      updatedAt: Number(r.updatedAt),
+    }));
+  }
+}
+
+/** The fields of an item row that the list and the export both show, typed. */
+function itemFields(r: Record<string, unknown>) {
+  return {
+    seq: Number(r.seq),
+    status: r.status as string,
+    attempts: Number(r.attempts),
+    error: r.error as string | null,
+    errorCategory: r.errorCategory as string | null,
+    retryable: r.retryable === null ? null : Number(r.retryable) === 1,
+  };
 }
