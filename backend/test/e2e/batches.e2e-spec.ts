@@ -122,6 +122,54 @@ describe('Batches (e2e)', () => {
     expect(seen.size).toBe(1000);
   });
 
+  it('answers many reads at once, each caller with its own batch, and a read after a pause sees it', async () => {
+    // On PostgreSQL, reads of batches by id that arrive while one is on its way share a statement.
+    const owner = givenUser(sut);
+    const other = givenUser(sut);
+    const slow = { items: echoItems(400, { delayMs: 20 }), options: { chunkSize: 10 } };
+    const mine = [await givenBatch(sut, owner, slow), await givenBatch(sut, owner, { items: echoItems(3) })];
+    const theirs = await givenBatch(sut, other, { items: echoItems(2) });
+    const reads = Array.from({ length: 60 }, (_, i) => {
+      const [user, batch] = [
+        [owner, mine[0]],
+        [owner, mine[1]],
+        [other, theirs],
+        [other, mine[0]],
+      ][i % 4] as [typeof owner, typeof theirs];
+      return sut
+        .http()
+        .get(`/batches/${batch.id}`)
+        .set(user.auth)
+        .then((res) => ({ user, batch, res }));
+    });
+    for (const { user, batch, res } of await Promise.all(reads)) {
+      if (user === other && batch !== theirs) {
+        expect(res.status).toBe(404);
+        expect(res.body.code).toBe('NOT_FOUND');
+      } else {
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ id: batch.id, userId: user.userId, itemCount: batch.itemCount });
+      }
+    }
+
+    // A read that starts after the pause was answered never shows the state before it,
+    // however many reads of the same batch are on their way meanwhile.
+    const before = Array.from({ length: 20 }, () =>
+      sut
+        .http()
+        .get(`/batches/${mine[0].id}`)
+        .set(owner.auth)
+        .then((res) => res.status),
+    );
+    await sut.http().post(`/batches/${mine[0].id}/pause`).set(owner.auth).expect(202);
+    const after = await Promise.all(
+      Array.from({ length: 20 }, () => sut.http().get(`/batches/${mine[0].id}`).set(owner.auth).expect(200)),
+    );
+    expect(after.map((res) => res.body.status)).toEqual(Array(20).fill('paused'));
+    expect(await Promise.all(before)).toEqual(Array(20).fill(200));
+    await sut.http().post(`/batches/${mine[0].id}/cancel`).set(owner.auth).expect(202);
+  });
+
   it('retries transient failures with backoff', async () => {
     const user = givenUser(sut);
     const created = await givenBatch(sut, user, { items: echoItems(5, { failTimes: 2 }) });

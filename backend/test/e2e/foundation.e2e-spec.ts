@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { clearOfWindowEnd } from '../support/wait';
+import { clearOfWindowEnd, until } from '../support/wait';
 import path from 'node:path';
 import { JwtService } from '@nestjs/jwt';
 import { givenBatchFeatureOn, givenUser } from '../support/factories';
@@ -66,6 +66,25 @@ describe('Common layer (e2e)', () => {
         message: expect.any(String),
         correlationId: expect.any(String),
       });
+    });
+
+    it('refuses a token it accepted once, after its exp and with one character changed', async () => {
+      // Verified tokens are remembered until their exp: neither may outlive what was verified.
+      const token = sut.tokenFor('short-lived', { expiresInSeconds: 2 });
+      const exp = (JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { exp: number })
+        .exp;
+      await sut.http().get('/me/features').set('Authorization', `Bearer ${token}`).expect(200);
+      const [header, payload, signature] = token.split('.');
+      const middle = signature.length >> 1;
+      const changed = `${signature.slice(0, middle)}${signature[middle] === 'A' ? 'B' : 'A'}${signature.slice(middle + 1)}`;
+      await sut
+        .http()
+        .get('/me/features')
+        .set('Authorization', `Bearer ${header}.${payload}.${changed}`)
+        .expect(401);
+      await until('the token to expire', () => Date.now() >= exp * 1000, 5000);
+      const res = await sut.http().get('/me/features').set('Authorization', `Bearer ${token}`).expect(401);
+      expect(res.body.code).toBe('UNAUTHENTICATED');
     });
 
     it('gives a non-admin 403 FORBIDDEN on an admin route', async () => {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Prisma, PrismaClient } from '@prisma/client';
 import { ENGINE_DATABASE, type EngineDatabase, PRISMA_CLIENT } from '../shared/ports';
+import { CoalescedReads } from '../shared/database/coalesced-reads';
 import type { SqlExecutor } from '../shared/database/sql-executor';
 import { type DialectName, likeEscaped } from '../shared/database/sql-dialect';
 import { BatchStatus, ItemStatus } from './batch-status';
@@ -25,7 +26,16 @@ export class BatchRepository implements OnApplicationShutdown {
   constructor(
     @Inject(ENGINE_DATABASE) private readonly db: EngineDatabase,
     @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
-  ) {}
+  ) {
+    if (db.dialect.name === 'postgres')
+      this.byId = new CoalescedReads(async (ids) => {
+        const rows = await db.query<Record<string, unknown>[]>(
+          `SELECT * FROM "BatchOperation" WHERE "id" IN (${db.dialect.jsonStrings()}) AND "sealed" = TRUE`,
+          JSON.stringify(ids),
+        );
+        return new Map(rows.map((row) => [String(row.id), row]));
+      });
+  }
 
   /** Last step of shutdown (workers stop in onModuleDestroy): closes a connection the engine owns. */
   async onApplicationShutdown(): Promise<void> {
@@ -158,12 +168,23 @@ export class BatchRepository implements OnApplicationShutdown {
   }
 
   async findById(id: string): Promise<BatchRecord | null> {
+    if (this.byId) {
+      const row = await this.byId.load(id);
+      return row ? rowToBatch(row) : null;
+    }
     const rows = await this.db.query<Record<string, unknown>[]>(
       `SELECT * FROM "BatchOperation" WHERE "id" = ? AND "sealed" = TRUE`,
       id,
     );
     return rows.length > 0 ? rowToBatch(rows[0]) : null;
   }
+
+  /**
+   * On PostgreSQL, reads of batches by id that arrive while one is on its way share the next
+   * statement (the API under load: `GET /batches/:id`, socket snapshots, every route that
+   * checks who owns a batch). SQLite answers in-process, without a round trip to save.
+   */
+  private readonly byId?: CoalescedReads<string, Record<string, unknown>>;
 
   async moveCounters(
     db: Db,
