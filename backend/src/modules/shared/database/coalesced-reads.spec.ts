@@ -17,9 +17,12 @@ function givenStatements() {
         }),
       ),
     3,
+    STALL_MS,
   );
   return { reads, statements };
 }
+
+const STALL_MS = 250;
 
 const settled = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -79,6 +82,31 @@ describe('CoalescedReads', () => {
     expect(statements).toHaveLength(3);
     statements[2].answer({ a: 1 });
     await expect(after).resolves.toBe(1);
+  });
+
+  it('lets the next statement go when the one on its way is stuck, and keeps answering both', async () => {
+    jest.useFakeTimers();
+    try {
+      const { reads, statements } = givenStatements();
+      const stuck = reads.load('a');
+      const behind = reads.load('b');
+      jest.advanceTimersByTime(STALL_MS - 1);
+      expect(statements).toHaveLength(1);
+      jest.advanceTimersByTime(1);
+      expect(statements.map((s) => s.keys)).toEqual([['a'], ['b']]);
+      // The new statement is the one later keys wait for.
+      const later = reads.load('c');
+      expect(statements).toHaveLength(2);
+      statements[1].answer({ b: 2 });
+      await expect(behind).resolves.toBe(2);
+      expect(statements[2].keys).toEqual(['c']);
+      statements[2].answer({ c: 3 });
+      await expect(later).resolves.toBe(3);
+      statements[0].answer({ a: 1 });
+      await expect(stuck).resolves.toBe(1);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('turns a read function that throws at once into a rejection', async () => {
