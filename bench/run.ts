@@ -187,8 +187,16 @@ async function apiLatency(server: BenchServer) {
     items: echo(10),
   });
   const url = `${server.baseUrl}/batches/${target.batch.batchId as string}`;
-  // Warm-up (not measured): a cold server's first seconds of this route are JIT compilation,
-  // which made the idle p99 of a fresh server look 1.5–2× worse than its steady state.
+  // Warm-up (not measured), as for the engine rows: one batch of 5k through a cold server's
+  // store and engine, whose first large batch is JIT compilation and heap growth (its store
+  // phase held the event loop 11–26 ms at a time on PostgreSQL, the next batch's under 10 ms).
+  await runBatch(server.baseUrl, 'bench-warmup', {
+    operation: 'diagnostics.echo',
+    items: echo(5_000),
+    options: { chunkSize: 500 },
+  });
+  // A cold server's first seconds of this route are JIT compilation too, which made the idle
+  // p99 of a fresh server look 1.5–2× worse than its steady state.
   await loadFromOwnProcess(url, reader, 2);
   const idle = await loadFromOwnProcess(url, reader, 3);
   const busyBatch = runBatch(server.baseUrl, 'bench-busy', {
