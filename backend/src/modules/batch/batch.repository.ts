@@ -23,6 +23,13 @@ export const ACTIVE = `('${BatchStatus.Pending}', '${BatchStatus.Processing}')`;
  */
 @Injectable()
 export class BatchRepository implements OnApplicationShutdown {
+  /**
+   * On PostgreSQL, reads of batches by id that arrive while one is on its way share the next
+   * statement (the API under load: `GET /batches/:id`, socket snapshots, every route that
+   * checks who owns a batch). SQLite answers in-process, without a round trip to save.
+   */
+  private readonly byId?: CoalescedReads<string, Record<string, unknown>>;
+
   constructor(
     @Inject(ENGINE_DATABASE) private readonly db: EngineDatabase,
     @Inject(PRISMA_CLIENT) private readonly prisma: PrismaClient,
@@ -178,13 +185,6 @@ export class BatchRepository implements OnApplicationShutdown {
     );
     return rows.length > 0 ? rowToBatch(rows[0]) : null;
   }
-
-  /**
-   * On PostgreSQL, reads of batches by id that arrive while one is on its way share the next
-   * statement (the API under load: `GET /batches/:id`, socket snapshots, every route that
-   * checks who owns a batch). SQLite answers in-process, without a round trip to save.
-   */
-  private readonly byId?: CoalescedReads<string, Record<string, unknown>>;
 
   async moveCounters(
     db: Db,

@@ -1,5 +1,7 @@
 import { CoalescedReads } from './coalesced-reads';
 
+const STALL_MS = 250;
+
 /** A read function whose statements the test answers by hand, in order. */
 function givenStatements() {
   const statements: {
@@ -21,8 +23,6 @@ function givenStatements() {
   );
   return { reads, statements };
 }
-
-const STALL_MS = 250;
 
 const settled = () => new Promise((resolve) => setImmediate(resolve));
 
